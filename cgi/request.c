@@ -1,0 +1,278 @@
+/* request.c: request set-up, body reading, the one place headers are written, access log. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "request.h"
+#include "util.h"
+
+extern char **environ;
+
+static const struct {
+	int		 code;
+	const char	*text;
+} reasons[] = {
+	{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" }, { 204, "No Content" },
+	{ 303, "See Other" }, { 304, "Not Modified" },
+	{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" },
+	{ 404, "Not Found" }, { 405, "Method Not Allowed" }, { 409, "Conflict" },
+	{ 413, "Payload Too Large" }, { 415, "Unsupported Media Type" },
+	{ 422, "Unprocessable Content" }, { 429, "Too Many Requests" },
+	{ 500, "Internal Server Error" }, { 502, "Bad Gateway" },
+	{ 503, "Service Unavailable" },
+};
+
+static const char *
+reason_text(int code)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(reasons); i++)
+		if (reasons[i].code == code)
+			return reasons[i].text;
+	return "Status";
+}
+
+const char *
+req_param(const struct req *r, const char *name)
+{
+	if (r->fcgx != NULL)
+		return FCGX_GetParam(name, r->fcgx->envp);
+	return getenv(name);
+}
+
+static const char *
+param_or(const struct req *r, const char *name, const char *fallback)
+{
+	const char *v = req_param(r, name);
+
+	return v != NULL ? v : fallback;
+}
+
+void
+req_init(struct req *r, struct worker *w, FCGX_Request *fcgx)
+{
+	const char *uri, *length;
+	char *q;
+	long long n;
+
+	memset(r, 0, sizeof(*r));
+	r->started_us = clock_mono_us();
+	r->app = w->app;
+	r->worker = w;
+	r->db = w->db;
+	r->mc = w->mc;
+	r->fcgx = fcgx;
+	r->status = 200;
+	r->mime = "application/json";
+	r->method = param_or(r, "REQUEST_METHOD", "GET");
+	/*
+	 * Servers disagree on SCRIPT_NAME/PATH_INFO splitting (lighttpd with a
+	 * "/" prefix, Apache ProxyPass, nginx): the request URI is the one
+	 * value they all pass the same way.
+	 */
+	uri = req_param(r, "REQUEST_URI");
+	if (uri == NULL) {
+		const char *script = param_or(r, "SCRIPT_NAME", ""), *info = param_or(r, "PATH_INFO", "");
+		r->path_copy = xasprintf("%s%s", script, info);
+	} else
+		r->path_copy = xstrdup(uri);
+	if ((q = strchr(r->path_copy, '?')) != NULL)
+		*q = '\0';
+	r->path = r->path_copy;
+	r->query = param_or(r, "QUERY_STRING", "");
+	r->content_type = req_param(r, "CONTENT_TYPE");
+	r->remote_addr = param_or(r, "REMOTE_ADDR", "");
+	length = req_param(r, "CONTENT_LENGTH");
+	r->content_length = length != NULL && *length != '\0' && safe_strtoll(length, &n) ? n : -1;
+}
+
+int
+req_read_body(struct req *r, size_t max)
+{
+	char chunk[16384];
+
+	if (r->body_read)
+		return 0;
+	r->body_read = true;
+	for (;;) {
+		int got;
+
+		if (r->fcgx != NULL)
+			got = FCGX_GetStr(chunk, sizeof(chunk), r->fcgx->in);
+		else
+			got = (int)fread(chunk, 1, sizeof(chunk), stdin);
+		if (got <= 0)
+			break;
+		if (r->body.len + (size_t)got > max) {
+			size_t room = max - r->body.len;
+
+			buf_append(&r->body, chunk, room);
+			r->body_too_large = true;
+			/* Keep draining so the server sees a complete request. */
+			continue;
+		}
+		if (!r->body_too_large)
+			buf_append(&r->body, chunk, (size_t)got);
+	}
+	if (r->body.ptr == NULL)
+		buf_append(&r->body, "", 0);
+	return 0;
+}
+
+void
+req_header(struct req *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&r->headers, fmt, ap);
+	va_end(ap);
+	buf_puts(&r->headers, "\r\n");
+}
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *
+req_query_arg(const struct req *r, const char *name)
+{
+	size_t namelen = strlen(name);
+	const char *p = r->query;
+
+	while (p != NULL && *p != '\0') {
+		const char *end = strchr(p, '&');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (len > namelen && strncmp(p, name, namelen) == 0 && p[namelen] == '=') {
+			struct buf value = BUF_INIT;
+			size_t i;
+
+			for (i = namelen + 1; i < len; i++) {
+				if (p[i] == '+')
+					buf_putc(&value, ' ');
+				else if (p[i] == '%' && i + 2 < len + 1 && hex_value(p[i + 1]) >= 0 &&
+				    hex_value(p[i + 2]) >= 0) {
+					buf_putc(&value, (char)(hex_value(p[i + 1]) * 16 + hex_value(p[i + 2])));
+					i += 2;
+				} else
+					buf_putc(&value, p[i]);
+			}
+			return buf_take(&value);
+		}
+		p = end != NULL ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+static void
+req_write(struct req *r, const char *data, size_t len)
+{
+	if (r->fcgx != NULL)
+		FCGX_PutStr(data, (int)len, r->fcgx->out);
+	else
+		fwrite(data, 1, len, stdout);
+}
+
+static void
+req_access_log(struct req *r)
+{
+	char path[512], line[1024], stamp[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	int64_t elapsed_us = clock_mono_us() - r->started_us;
+	int n;
+
+	/* The path is request-derived: escaped so it cannot forge a log line. */
+	log_escape(r->path, strlen(r->path), path, sizeof(path));
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = snprintf(line, sizeof(line), "%s %s %s %d %zu %.3f\n", stamp,
+	    strcmp(r->method, "GET") == 0 || strcmp(r->method, "POST") == 0 ||
+	    strcmp(r->method, "PUT") == 0 || strcmp(r->method, "DELETE") == 0 ||
+	    strcmp(r->method, "HEAD") == 0 ? r->method : "OTHER",
+	    path, r->status, r->out.len, (double)elapsed_us / 1000.0);
+	if (n > 0)
+		(void)write(r->app->access_log_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+/* The only function that writes a status line and headers: nothing is sent before it. */
+void
+req_finish(struct req *r)
+{
+	struct buf head = BUF_INIT;
+	size_t i;
+
+	buf_printf(&head, "Status: %d %s\r\n", r->status, reason_text(r->status));
+	if (r->mime != NULL)
+		buf_printf(&head, "Content-Type: %s\r\n", r->mime);
+	buf_printf(&head, "Content-Length: %zu\r\n", r->out.len);
+	buf_puts(&head, "X-Content-Type-Options: nosniff\r\n"
+	    "X-Frame-Options: DENY\r\n"
+	    "Referrer-Policy: same-origin\r\n");
+	if (r->headers.len > 0)
+		buf_append(&head, r->headers.ptr, r->headers.len);
+	buf_puts(&head, "\r\n");
+	req_write(r, head.ptr, head.len);
+	if (strcmp(r->method, "HEAD") != 0 && r->out.len > 0)
+		req_write(r, r->out.ptr, r->out.len);
+	if (r->fcgx == NULL)
+		fflush(stdout);
+	req_access_log(r);
+	buf_free(&head);
+	buf_free(&r->headers);
+	buf_free(&r->out);
+	buf_free(&r->body);
+	for (i = 0; i < r->nparams; i++)
+		free(r->params[i]);
+	free(r->path_copy);
+}
+
+void
+json_reply(struct req *r, int status, struct json_object *obj)
+{
+	r->status = status;
+	r->mime = "application/json";
+	buf_reset(&r->out);
+	buf_puts(&r->out, json_object_to_json_string_ext(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	buf_putc(&r->out, '\n');
+	json_object_put(obj);
+}
+
+void
+json_error(struct req *r, int status, const char *code, const char *fmt, ...)
+{
+	struct json_object *o = json_object_new_object();
+	struct buf message = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&message, fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "error", json_object_new_string(code));
+	json_object_object_add(o, "message", json_object_new_string(buf_cstr(&message)));
+	buf_free(&message);
+	json_reply(r, status, o);
+}
+
+void
+json_unavailable(struct req *r)
+{
+	req_header(r, "Retry-After: 5");
+	json_error(r, 503, "unavailable",
+	    "the database is unreachable; nothing was stored, retry later");
+}

@@ -1,0 +1,11 @@
+# lib/local.mk: libwapool, the core shared by wapool.fcgi, wapoold and wapoolctl.
+noinst_LIBRARIES += lib/libwapool.a
+lib_libwapool_a_SOURCES = \
+	lib/util.c lib/util.h lib/buf.c lib/buf.h lib/log.c lib/log.h \
+	lib/config.c lib/config.h \
+	lib/phone.c lib/phone.h lib/jsonpath.c lib/jsonpath.h \
+	lib/template.c lib/template.h lib/signature.c lib/signature.h \
+	lib/backoff.c lib/backoff.h lib/breaker.c lib/breaker.h \
+	lib/db.c lib/db.h lib/mc.c lib/mc.h lib/migrate.c lib/migrate.h \
+	lib/intake.c lib/intake.h lib/routes.c lib/routes.h \
+	lib/admin.c lib/admin.h lib/stats.c lib/stats.h lib/wake.c lib/wake.h

@@ -1,0 +1,126 @@
+/* wake.c: UDP wake-ups so a committed message leaves in milliseconds, not at the next poll. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "util.h"
+#include "wake.h"
+
+#define WAKE_MAX_TARGETS 16
+
+struct wake_sender {
+	int			fd;
+	size_t			ntargets;
+	struct sockaddr_storage	targets[WAKE_MAX_TARGETS];
+	socklen_t		target_lens[WAKE_MAX_TARGETS];
+};
+
+/* Split "host:port" and resolve it (numeric or name) into an address. */
+static int
+wake_resolve(const char *spec, struct sockaddr_storage *out, socklen_t *outlen)
+{
+	struct addrinfo hints, *res = NULL;
+	char *copy = xstrdup(spec), *colon;
+	int rc = -1;
+
+	if ((colon = strrchr(copy, ':')) == NULL)
+		goto out;
+	*colon = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_DGRAM;
+	if (getaddrinfo(copy, colon + 1, &hints, &res) != 0 || res == NULL)
+		goto out;
+	memcpy(out, res->ai_addr, res->ai_addrlen);
+	*outlen = res->ai_addrlen;
+	rc = 0;
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	free(copy);
+	return rc;
+}
+
+struct wake_sender *
+wake_sender_open(const char *addresses)
+{
+	struct wake_sender *w = xcalloc(1, sizeof(*w));
+	char *copy = xstrdup(addresses), *save = NULL, *item;
+
+	w->fd = -1;
+	for (item = strtok_r(copy, ", ", &save); item != NULL && w->ntargets < WAKE_MAX_TARGETS;
+	    item = strtok_r(NULL, ", ", &save)) {
+		if (wake_resolve(item, &w->targets[w->ntargets], &w->target_lens[w->ntargets]) != 0) {
+			log_warnx("wake: cannot resolve daemon address \"%s\"; ignored", item);
+			continue;
+		}
+		w->ntargets++;
+	}
+	free(copy);
+	if (w->ntargets > 0) {
+		w->fd = socket(w->targets[0].ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (w->fd < 0)
+			log_warn("wake: socket");
+	}
+	return w;
+}
+
+void
+wake_send(struct wake_sender *w)
+{
+	size_t i;
+
+	if (w == NULL || w->fd < 0)
+		return;
+	/* A lost datagram only costs one poll interval: errors are ignored. */
+	for (i = 0; i < w->ntargets; i++)
+		(void)sendto(w->fd, "w", 1, MSG_DONTWAIT,
+		    (struct sockaddr *)&w->targets[i], w->target_lens[i]);
+}
+
+void
+wake_sender_close(struct wake_sender *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w);
+}
+
+int
+wake_listen(const char *address)
+{
+	struct sockaddr_storage addr;
+	socklen_t len;
+	int fd;
+
+	if (wake_resolve(address, &addr, &len) != 0)
+		return -1;
+	if ((fd = socket(addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&addr, len) != 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+wake_drain(int fd)
+{
+	char datagram[64];
+	int n = 0;
+
+	while (recv(fd, datagram, sizeof(datagram), MSG_DONTWAIT) >= 0)
+		n++;
+	return n;
+}
