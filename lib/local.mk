@@ -9,3 +9,4 @@ lib_libwapool_a_SOURCES = \
 	lib/db.c lib/db.h lib/mc.c lib/mc.h lib/migrate.c lib/migrate.h \
 	lib/intake.c lib/intake.h lib/routes.c lib/routes.h \
 	lib/admin.c lib/admin.h lib/stats.c lib/stats.h lib/wake.c lib/wake.h
+lib_libwapool_a_SOURCES += lib/rate.c lib/rate.h
