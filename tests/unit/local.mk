@@ -1,0 +1,25 @@
+# tests/unit/local.mk: unit tests (TAP), owned by the unit-test author.
+# One program per lib/ module; each prints TAP through tests/unit/tap.h.
+UNIT_TESTS = \
+	tests/unit/test-phone \
+	tests/unit/test-jsonpath \
+	tests/unit/test-template \
+	tests/unit/test-signature \
+	tests/unit/test-backoff \
+	tests/unit/test-breaker
+
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+
+tests_unit_test_phone_SOURCES = tests/unit/test-phone.c tests/unit/tap.h
+tests_unit_test_phone_LDADD = $(WAPOOL_LIBS)
+tests_unit_test_jsonpath_SOURCES = tests/unit/test-jsonpath.c tests/unit/tap.h
+tests_unit_test_jsonpath_LDADD = $(WAPOOL_LIBS)
+tests_unit_test_template_SOURCES = tests/unit/test-template.c tests/unit/tap.h
+tests_unit_test_template_LDADD = $(WAPOOL_LIBS)
+tests_unit_test_signature_SOURCES = tests/unit/test-signature.c tests/unit/tap.h
+tests_unit_test_signature_LDADD = $(WAPOOL_LIBS)
+tests_unit_test_backoff_SOURCES = tests/unit/test-backoff.c tests/unit/tap.h
+tests_unit_test_backoff_LDADD = $(WAPOOL_LIBS)
+tests_unit_test_breaker_SOURCES = tests/unit/test-breaker.c tests/unit/tap.h
+tests_unit_test_breaker_LDADD = $(WAPOOL_LIBS)
