@@ -2,3 +2,8 @@
 bin_PROGRAMS += daemon/wapoolctl
 daemon_wapoolctl_SOURCES = daemon/wapoolctl.c
 daemon_wapoolctl_LDADD = $(WAPOOL_LIBS)
+
+sbin_PROGRAMS += daemon/wapoold
+daemon_wapoold_SOURCES = daemon/main.c daemon/dispatch.c daemon/dispatch.h \
+	daemon/picker.c daemon/health.c
+daemon_wapoold_LDADD = $(WAPOOL_LIBS)

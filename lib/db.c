@@ -12,7 +12,7 @@
 #include "log.h"
 #include "util.h"
 
-#define STMT_CACHE_SLOTS 128
+#define STMT_CACHE_SLOTS 512
 
 struct stmt_slot {
 	char		*sql;

@@ -10,3 +10,5 @@ lib_libwapool_a_SOURCES = \
 	lib/intake.c lib/intake.h lib/routes.c lib/routes.h \
 	lib/admin.c lib/admin.h lib/stats.c lib/stats.h lib/wake.c lib/wake.h
 lib_libwapool_a_SOURCES += lib/rate.c lib/rate.h
+lib_libwapool_a_SOURCES += lib/queue.c lib/queue.h lib/instances.c lib/instances.h \
+	lib/gateway.c lib/gateway.h lib/gateway-evolution.c

@@ -1,0 +1,637 @@
+/*
+ * dispatch.c: wapoold's event loop: claim due messages, pick an instance,
+ * pass the gates, send through libcurl's multi interface, write outcomes
+ * back in batches.  One thread; hundreds of sends in flight.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "dispatch.h"
+#include "log.h"
+#include "util.h"
+#include "wake.h"
+
+#define RELOAD_INTERVAL_MS 1000
+#define SENT_TODAY_INTERVAL_MS 30000
+#define DB_BACKOFF_MAX_MS 5000
+/* Short pause before a message whose instance could not send is tried again elsewhere. */
+#define FAILOVER_DELAY_MS 200
+
+volatile sig_atomic_t dispatch_stop_requests;
+
+static void
+outcome_push(struct dispatcher *d, const struct outcome *o)
+{
+	if (d->noutcomes == d->outcomes_cap) {
+		d->outcomes_cap = d->outcomes_cap ? d->outcomes_cap * 2 : 256;
+		d->outcomes = xrealloc(d->outcomes, d->outcomes_cap * sizeof(*d->outcomes));
+	}
+	d->outcomes[d->noutcomes++] = *o;
+}
+
+/* A message is finished with: its outcome goes to the batch, its memory is released. */
+static void
+message_outcome(struct dispatcher *d, struct queued_message *m, enum outcome_kind kind,
+    long long instance_id, long long failover_from, const char *gateway_id, const char *error,
+    long long delay_ms)
+{
+	struct outcome o;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = kind;
+	o.message_id = m->id;
+	o.tenant_id = m->tenant_id;
+	o.instance_id = instance_id;
+	o.failover_from = failover_from;
+	o.delay_ms = delay_ms;
+	if (kind == OUTCOME_SENT) {
+		o.recipient = xstrdup(m->recipient);
+		o.gateway_message_id = xstrdup(gateway_id != NULL ? gateway_id : "");
+	}
+	if (error != NULL)
+		o.error = xstrndup(error, strnlen(error, 490));
+	outcome_push(d, &o);
+	queued_message_free(m);
+}
+
+static void
+db_failed(struct dispatcher *d, const char *what)
+{
+	int64_t now = clock_mono_ms();
+
+	if (!d->db_down)
+		log_warnx("database unreachable (%s): %s; outcomes are kept until it is back",
+		    what, db_error(d->db));
+	d->db_down = true;
+	d->db_backoff_ms = d->db_backoff_ms ? d->db_backoff_ms * 2 : 100;
+	if (d->db_backoff_ms > DB_BACKOFF_MAX_MS)
+		d->db_backoff_ms = DB_BACKOFF_MAX_MS;
+	d->db_retry_ms = now + d->db_backoff_ms;
+}
+
+static void
+db_ok(struct dispatcher *d)
+{
+	if (d->db_down)
+		log_info("database reachable again");
+	d->db_down = false;
+	d->db_backoff_ms = 0;
+}
+
+static void
+flush_outcomes(struct dispatcher *d)
+{
+	size_t i;
+
+	if (d->noutcomes == 0 || (d->db_down && clock_mono_ms() < d->db_retry_ms))
+		return;
+	if (queue_record(d->db, d->owner, d->outcomes, d->noutcomes) != DB_OK) {
+		db_failed(d, "writing outcomes");
+		return;
+	}
+	db_ok(d);
+	for (i = 0; i < d->noutcomes; i++)
+		outcome_free(&d->outcomes[i]);
+	d->noutcomes = 0;
+}
+
+struct transfer *
+transfer_new(struct dispatcher *d, enum transfer_kind kind)
+{
+	struct transfer *t = d->free_transfers;
+
+	if (t != NULL) {
+		CURL *easy = t->easy;
+
+		d->free_transfers = t->next_free;
+		memset(t, 0, sizeof(*t));
+		t->easy = easy;
+		curl_easy_reset(easy);
+	} else {
+		t = xcalloc(1, sizeof(*t));
+		if ((t->easy = curl_easy_init()) == NULL)
+			fatalx("curl_easy_init failed");
+	}
+	t->kind = kind;
+	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+	t->active_next = d->active;
+	if (d->active != NULL)
+		d->active->active_prev = t;
+	d->active = t;
+	return t;
+}
+
+void
+transfer_set_endpoint(struct transfer *t, const struct instance_row *i, struct gateway_endpoint *e)
+{
+	t->instance_id = i->id;
+	t->base_url = xstrdup(i->base_url ? i->base_url : "");
+	t->api_key = xstrdup(i->api_key ? i->api_key : "");
+	t->instance_name = xstrdup(i->name ? i->name : "");
+	t->instance_token = xstrdup(i->token ? i->token : "");
+	t->external_id = i->external_id ? xstrdup(i->external_id) : NULL;
+	e->base_url = t->base_url;
+	e->api_key = t->api_key;
+	e->instance_name = t->instance_name;
+	e->instance_token = t->instance_token;
+	e->external_id = t->external_id;
+}
+
+static void
+transfer_endpoint(const struct transfer *t, struct gateway_endpoint *e)
+{
+	e->base_url = t->base_url;
+	e->api_key = t->api_key;
+	e->instance_name = t->instance_name;
+	e->instance_token = t->instance_token;
+	e->external_id = t->external_id;
+}
+
+void
+transfer_start(struct dispatcher *d, struct transfer *t)
+{
+	/* Typing blocks on the gateway for its delay: leave room beyond it. */
+	long total = (long)d->config->send_timeout_ms + (t->kind == TRANSFER_TYPING ? t->typing_ms : 0);
+
+	buf_reset(&t->response);
+	gateway_request_apply(t->easy, &t->request, (long)d->config->connect_timeout_ms, total,
+	    &t->response);
+	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+	if (curl_multi_add_handle(d->multi, t->easy) != CURLM_OK)
+		fatalx("curl_multi_add_handle failed");
+}
+
+void
+transfer_release(struct dispatcher *d, struct transfer *t)
+{
+	curl_multi_remove_handle(d->multi, t->easy);
+	gateway_request_free(&t->request);
+	buf_free(&t->response);
+	queued_message_free(&t->message);
+	free(t->base_url);
+	free(t->api_key);
+	free(t->instance_name);
+	free(t->instance_token);
+	free(t->external_id);
+	t->base_url = t->api_key = t->instance_name = t->instance_token = t->external_id = NULL;
+	if (t->active_prev != NULL)
+		t->active_prev->active_next = t->active_next;
+	else
+		d->active = t->active_next;
+	if (t->active_next != NULL)
+		t->active_next->active_prev = t->active_prev;
+	t->active_prev = t->active_next = NULL;
+	t->next_free = d->free_transfers;
+	d->free_transfers = t;
+}
+
+/* Start the send (or the typing that precedes it) of m through instance i. */
+static void
+start_send(struct dispatcher *d, struct queued_message *m, struct instance_row *i,
+    const struct rate_decision *decision, long long failover_from)
+{
+	const struct gateway_driver *driver = gateway_driver_find(i->kind);
+	struct gateway_endpoint e;
+	struct transfer *t;
+	int built;
+
+	t = transfer_new(d, TRANSFER_SEND);
+	t->driver = driver;
+	t->message = *m;	/* the transfer owns the message now */
+	memset(m, 0, sizeof(*m));
+	t->failover_from = failover_from;
+	dispatch_limits(d, i, &t->limits);
+	transfer_set_endpoint(t, i, &e);
+	if (decision->typing_ms > 0 && driver->build_typing != NULL) {
+		t->kind = TRANSFER_TYPING;
+		t->typing_ms = decision->typing_ms;
+		built = driver->build_typing(&e, t->message.recipient, t->typing_ms, &t->request);
+	} else
+		built = driver->build_text(&e, t->message.recipient, t->message.body, &t->request);
+	if (built != 0) {
+		message_outcome(d, &t->message, OUTCOME_FAILED, i->id, failover_from, NULL,
+		    "the gateway driver could not build the request", 0);
+		transfer_release(d, t);
+		return;
+	}
+	d->sends_in_flight++;
+	transfer_start(d, t);
+}
+
+/* Claim a batch, pick instances, start sends. */
+static void
+claim_and_start(struct dispatcher *d, int64_t now)
+{
+	size_t room = (size_t)d->config->max_in_flight - d->sends_in_flight, n = 0, expired = 0, k;
+	struct queued_message *batch = NULL;
+	uint64_t cursor_end = 0;
+
+	if (room > (size_t)d->config->claim_batch_max)
+		room = (size_t)d->config->claim_batch_max;
+	d->claim_now = false;
+	d->next_claim_ms = now + d->config->poll_interval_ms;
+	if (room == 0 || (d->db_down && now < d->db_retry_ms))
+		return;
+	if (queue_claim(d->db, d->owner, (int)d->config->lease_seconds, room, &batch, &n,
+	    &expired) != DB_OK) {
+		db_failed(d, "claiming");
+		return;
+	}
+	db_ok(d);
+	if (expired > 0)
+		log_info("%zu message(s) expired before they could be sent", expired);
+	/* A full batch means more is waiting: claim again at once. */
+	if (n == room && room > 0)
+		d->claim_now = true;
+	if (n == 0) {
+		free(batch);
+		return;
+	}
+	/*
+	 * One shared-cursor increment for the whole batch: each message gets
+	 * its own position, and every daemon continues where the others left.
+	 */
+	if (d->mc == NULL || mc_incr(d->mc, "wapool:cursor", n, n, 0, &cursor_end) != 0)
+		cursor_end = (d->local_cursor += n);
+	for (k = 0; k < n; k++) {
+		struct queued_message *m = &batch[k];
+		struct rate_decision decision;
+		struct instance_row *i;
+		long long failover_from;
+		const char *reason;
+		int64_t retry_after;
+
+		i = dispatch_pick(d, m, cursor_end - n + 1 + k, &decision, &failover_from, &reason,
+		    &retry_after);
+		if (i == NULL) {
+			/* Our outage, not the message's: wait without spending an attempt. */
+			long long delay = retry_after > 0 ? retry_after : d->config->no_instance_delay_ms;
+
+			if (delay < 20)
+				delay = 20;
+			message_outcome(d, m, OUTCOME_DEFER, 0, 0, NULL, reason, delay);
+			continue;
+		}
+		start_send(d, m, i, &decision, failover_from);
+	}
+	free(batch);
+}
+
+static void
+send_done(struct dispatcher *d, struct transfer *t, CURLcode code, long status)
+{
+	struct send_result result;
+	struct queued_message *m = &t->message;
+	long long delay;
+
+	t->driver->parse_send(code, status, t->response.ptr, t->response.len, &result);
+	if (result.signal != RATE_SIGNAL_OK)
+		rate_feedback(d->rate, &t->limits, result.signal, clock_wall_ms());
+	switch (result.class) {
+	case SEND_OK:
+	case SEND_PERMANENT:
+		/* The instance did its job even when the number was wrong. */
+		dispatch_breaker_record(d, t->instance_id, true);
+		break;
+	case SEND_RETRY:
+	case SEND_UNAVAILABLE:
+		dispatch_breaker_record(d, t->instance_id, false);
+		break;
+	default:
+		break;
+	}
+	switch (result.class) {
+	case SEND_OK:
+		dispatch_runtime(d, t->instance_id)->sent_today++;
+		d->sent_total++;
+		message_outcome(d, m, OUTCOME_SENT, t->instance_id, t->failover_from,
+		    result.gateway_message_id, NULL, 0);
+		break;
+	case SEND_PERMANENT:
+		message_outcome(d, m, OUTCOME_FAILED, t->instance_id, t->failover_from, NULL,
+		    result.error, 0);
+		break;
+	case SEND_RETRY:
+		if (m->attempts + 1 >= m->max_attempts) {
+			message_outcome(d, m, OUTCOME_DEAD, t->instance_id, t->failover_from, NULL,
+			    result.error, 0);
+			break;
+		}
+		delay = backoff_next_ms(d->config->retry_base_ms, d->config->retry_cap_ms,
+		    m->last_backoff_ms, random_unit());
+		message_outcome(d, m, OUTCOME_RETRY, t->instance_id, t->failover_from, NULL,
+		    result.error, delay);
+		break;
+	case SEND_THROTTLED:
+	case SEND_UNAVAILABLE:
+	default:
+		message_outcome(d, m, OUTCOME_DEFER, 0, 0, NULL, result.error, FAILOVER_DELAY_MS);
+		break;
+	}
+}
+
+static void
+typing_done(struct dispatcher *d, struct transfer *t)
+{
+	struct gateway_endpoint e;
+
+	/* Whatever the presence call answered, the text goes next on the same handle. */
+	curl_multi_remove_handle(d->multi, t->easy);
+	gateway_request_free(&t->request);
+	transfer_endpoint(t, &e);
+	t->kind = TRANSFER_SEND;
+	if (t->driver->build_text(&e, t->message.recipient, t->message.body, &t->request) != 0) {
+		message_outcome(d, &t->message, OUTCOME_FAILED, t->instance_id, t->failover_from, NULL,
+		    "the gateway driver could not build the request", 0);
+		d->sends_in_flight--;
+		transfer_release(d, t);
+		return;
+	}
+	curl_easy_reset(t->easy);
+	transfer_start(d, t);
+}
+
+static void
+drain_completions(struct dispatcher *d)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(d->multi, &left)) != NULL) {
+		struct transfer *t = NULL;
+		long status = 0;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+		switch (t->kind) {
+		case TRANSFER_TYPING:
+			typing_done(d, t);
+			break;
+		case TRANSFER_SEND:
+			send_done(d, t, msg->data.result, status);
+			d->sends_in_flight--;
+			transfer_release(d, t);
+			break;
+		case TRANSFER_HEALTH:
+			health_done(d, t, msg->data.result, status);
+			d->health_in_flight--;
+			transfer_release(d, t);
+			break;
+		}
+	}
+}
+
+static void
+reload_model(struct dispatcher *d)
+{
+	struct instance_row *instances = NULL;
+	struct pool_row *pools = NULL;
+	size_t ni = 0, np = 0;
+
+	if (instances_load(d->db, &instances, &ni) != DB_OK ||
+	    pools_load(d->db, &pools, &np) != DB_OK) {
+		instance_rows_free(instances, ni);
+		db_failed(d, "loading instances");
+		return;
+	}
+	instance_rows_free(d->instances, d->ninstances);
+	pool_rows_free(d->pools, d->npools);
+	d->instances = instances;
+	d->ninstances = ni;
+	d->pools = pools;
+	d->npools = np;
+	dispatch_sync_breakers(d);
+}
+
+static void
+reload_sent_today(struct dispatcher *d)
+{
+	struct db_result r;
+	size_t i;
+
+	if (instances_sent_today(d->db, &r) != DB_OK)
+		return;
+	for (i = 0; i < r.nrows; i++)
+		dispatch_runtime(d, db_int(&r, i, 0, 0))->sent_today = db_int(&r, i, 1, 0);
+	db_result_free(&r);
+}
+
+static long long
+rss_kb(void)
+{
+	long long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%lld %lld", &pages, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void
+heartbeat(struct dispatcher *d, int64_t now)
+{
+	long long pending = 0, sending = 0, dead = 0;
+	double seconds = (double)(now - d->last_heartbeat_ms) / 1000.0;
+	struct daemon_status s = {
+		.owner = d->owner, .host = d->host, .pid = getpid(),
+		.in_flight = (long long)d->sends_in_flight, .sent_total = d->sent_total,
+		.rss_kb = rss_kb(), .rate_degraded = rate_degraded(d->rate),
+	};
+
+	if (queue_counts(d->db, &pending, &sending, &dead) != DB_OK)
+		log_warnx("heartbeat: queue counts unavailable: %s", db_error(d->db));
+	log_info("heartbeat: pending %lld, sending %lld, dead %lld, in flight %zu, %.1f sends/s, "
+	    "rss %lld KiB, rate gates %s", pending, sending, dead, d->sends_in_flight,
+	    seconds > 0 ? (double)(d->sent_total - d->sent_at_last_heartbeat) / seconds : 0.0,
+	    s.rss_kb, s.rate_degraded ? "degraded" : "shared");
+	(void)daemon_heartbeat(d->db, &s);
+	/* Slow sends must not lose their lease to recovery. */
+	if (d->sends_in_flight > 0)
+		(void)queue_extend_leases(d->db, d->owner, (int)d->config->lease_seconds);
+	d->sent_at_last_heartbeat = d->sent_total;
+	d->last_heartbeat_ms = now;
+}
+
+static void
+run_timers(struct dispatcher *d, int64_t now)
+{
+	long long n;
+
+	if (d->db_down && now < d->db_retry_ms)
+		return;
+	if (now >= d->next_reload_ms) {
+		reload_model(d);
+		d->next_reload_ms = now + RELOAD_INTERVAL_MS;
+	}
+	if (now >= d->next_sent_today_ms) {
+		reload_sent_today(d);
+		d->next_sent_today_ms = now + SENT_TODAY_INTERVAL_MS;
+	}
+	if (now >= d->next_recover_ms) {
+		if (queue_recover_expired_leases(d->db, &n) == DB_OK && n > 0)
+			log_warnx("recovered %lld message(s) whose lease had expired", n);
+		if (queue_expire_overdue(d->db, &n) == DB_OK && n > 0)
+			log_info("%lld pending message(s) expired", n);
+		d->next_recover_ms = now + d->config->recover_interval * 1000;
+	}
+	if (now >= d->next_ack_check_ms) {
+		health_check_acks(d);
+		d->next_ack_check_ms = now + d->config->health_interval * 1000;
+	}
+	if (now >= d->next_heartbeat_ms) {
+		heartbeat(d, now);
+		d->next_heartbeat_ms = now + d->config->heartbeat_interval * 1000;
+	}
+	if (!d->stopping)
+		health_schedule(d, now);
+}
+
+/* Deadline passed: abort what is still in flight and give it back to the queue. */
+static void
+release_in_flight(struct dispatcher *d)
+{
+	size_t n = 0;
+
+	while (d->active != NULL) {
+		struct transfer *t = d->active;
+
+		if (t->kind != TRANSFER_HEALTH) {
+			message_outcome(d, &t->message, OUTCOME_RELEASE, 0, 0, NULL,
+			    "released at shutdown", 0);
+			d->sends_in_flight--;
+			n++;
+		} else
+			d->health_in_flight--;
+		transfer_release(d, t);
+	}
+	if (n > 0)
+		log_info("released %zu send(s) still in flight at the shutdown deadline", n);
+}
+
+int
+dispatcher_run(struct dispatcher *d)
+{
+	int attempts;
+
+	log_info("wapoold %s running as %s", WAPOOL_VERSION, d->owner);
+	for (;;) {
+		int64_t now = clock_mono_ms(), timeout;
+		struct curl_waitfd wake = { .fd = d->wake_fd, .events = CURL_WAIT_POLLIN };
+		int running = 0, ready = 0;
+
+		if (dispatch_stop_requests >= 2) {
+			log_warnx("second stop signal: exiting now; leases will expire and recover");
+			return 1;
+		}
+		if (dispatch_stop_requests == 1 && !d->stopping) {
+			d->stopping = true;
+			d->stop_deadline_ms = now + d->config->shutdown_grace_seconds * 1000;
+			log_info("stopping: no new claims; %zu send(s) in flight get %lld s to finish",
+			    d->sends_in_flight, d->config->shutdown_grace_seconds);
+		}
+		if (d->stopping && (d->sends_in_flight == 0 || now >= d->stop_deadline_ms)) {
+			release_in_flight(d);
+			break;
+		}
+		run_timers(d, now);
+		if (!d->stopping && (d->claim_now || now >= d->next_claim_ms))
+			claim_and_start(d, now);
+		curl_multi_perform(d->multi, &running);
+		drain_completions(d);
+		flush_outcomes(d);
+
+		timeout = d->claim_now && !d->stopping ? 0 : d->next_claim_ms - clock_mono_ms();
+		if (d->noutcomes > 0)
+			timeout = timeout > 50 ? 50 : timeout;
+		if (timeout < 0)
+			timeout = 0;
+		curl_multi_poll(d->multi, d->wake_fd >= 0 ? &wake : NULL, d->wake_fd >= 0 ? 1 : 0,
+		    (int)timeout, &ready);
+		if (d->wake_fd >= 0 && (wake.revents & CURL_WAIT_POLLIN) && wake_drain(d->wake_fd) > 0)
+			d->claim_now = true;
+	}
+	/* Outcomes must reach the database before we go: a few tries. */
+	for (attempts = 0; d->noutcomes > 0 && attempts < 20; attempts++) {
+		d->db_retry_ms = 0;
+		flush_outcomes(d);
+		if (d->noutcomes > 0)
+			usleep(250000);
+	}
+	if (d->noutcomes > 0)
+		log_error("%zu outcome(s) could not be written; their leases will expire and "
+		    "the messages will be retried", d->noutcomes);
+	(void)daemon_forget(d->db, d->owner);
+	log_info("stopped after %lld send(s)", d->sent_total);
+	return 0;
+}
+
+int
+dispatcher_init(struct dispatcher *d, struct config *c)
+{
+	struct buf err = BUF_INIT;
+	unsigned char random_id[4];
+	char hex[9];
+
+	memset(d, 0, sizeof(*d));
+	d->config = c;
+	d->wake_fd = -1;
+	if (gethostname(d->host, sizeof(d->host) - 1) != 0)
+		snprintf(d->host, sizeof(d->host), "localhost");
+	(void)random_bytes(random_id, sizeof(random_id));
+	hex_encode(random_id, sizeof(random_id), hex);
+	snprintf(d->owner, sizeof(d->owner), "%s:%d:%s", d->host, (int)getpid(), hex);
+	if (db_open(&d->db, c, &err) != DB_OK)
+		log_warnx("database unreachable at start (%s); retrying", buf_cstr(&err));
+	buf_free(&err);
+	if ((d->mc = mc_open(c->memcached_servers)) == NULL) {
+		log_error("memcached_servers: cannot parse \"%s\"", c->memcached_servers);
+		return -1;
+	}
+	d->rate = rate_open(d->mc, c, 1);
+	if ((d->multi = curl_multi_init()) == NULL)
+		return -1;
+	/* Keep connections to every gateway open between sends. */
+	curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)c->max_in_flight + 16);
+	if (c->daemon_wake_listen[0] != '\0' && (d->wake_fd = wake_listen(c->daemon_wake_listen)) < 0)
+		log_warn("cannot listen for wake-ups on %s; polling only", c->daemon_wake_listen);
+	d->claim_now = true;
+	d->last_heartbeat_ms = clock_mono_ms();
+	d->next_heartbeat_ms = d->last_heartbeat_ms + c->heartbeat_interval * 1000;
+	return 0;
+}
+
+void
+dispatcher_free(struct dispatcher *d)
+{
+	size_t i;
+
+	while (d->free_transfers != NULL) {
+		struct transfer *t = d->free_transfers;
+
+		d->free_transfers = t->next_free;
+		curl_easy_cleanup(t->easy);
+		free(t);
+	}
+	for (i = 0; i < d->noutcomes; i++)
+		outcome_free(&d->outcomes[i]);
+	free(d->outcomes);
+	instance_rows_free(d->instances, d->ninstances);
+	pool_rows_free(d->pools, d->npools);
+	free(d->runtime);
+	if (d->multi != NULL)
+		curl_multi_cleanup(d->multi);
+	if (d->wake_fd >= 0)
+		close(d->wake_fd);
+	rate_close(d->rate);
+	mc_close(d->mc);
+	db_close(d->db);
+}

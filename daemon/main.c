@@ -1,0 +1,129 @@
+/*
+ * main.c: wapoold, the dispatch daemon.
+ *
+ *	wapoold [-d] [-f wapool.conf] [-p pidfile] [-v]
+ *
+ * -d stays in the foreground and logs to stderr; otherwise it detaches
+ * and logs to syslog.  SIGTERM/SIGINT stop gracefully (a second one stops
+ * at once); signal handlers only set a flag the loop reads.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "dispatch.h"
+#include "log.h"
+#include "util.h"
+
+static void
+on_stop_signal(int signo)
+{
+	(void)signo;
+	dispatch_stop_requests++;
+}
+
+static void
+usage(void)
+{
+	fputs("usage: wapoold [-d] [-f wapool.conf] [-p pidfile] [-v]\n", stderr);
+	exit(2);
+}
+
+static void
+detach(void)
+{
+	int fd;
+
+	switch (fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		break;
+	default:
+		_exit(0);
+	}
+	if (setsid() == -1)
+		fatal("setsid");
+	if (chdir("/") != 0)
+		fatal("chdir /");
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *config_path = NULL, *pidfile = NULL;
+	struct buf err = BUF_INIT;
+	struct dispatcher d;
+	struct config config;
+	struct sigaction sa;
+	bool foreground = false, verbose = false;
+	int ch, rc;
+
+	while ((ch = getopt(argc, argv, "df:p:v")) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = true;
+			break;
+		case 'f':
+			config_path = optarg;
+			break;
+		case 'p':
+			pidfile = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (config_load(&config, config_path, &err) != 0) {
+		fprintf(stderr, "wapoold: %s\n", buf_cstr(&err));
+		return 1;
+	}
+	buf_free(&err);
+	log_init("wapoold", foreground, verbose ? LOG_LEVEL_DEBUG :
+	    (enum log_level)log_level_parse(config.log_level));
+	if (!foreground)
+		detach();
+	if (pidfile != NULL) {
+		FILE *f = fopen(pidfile, "w");
+
+		if (f == NULL)
+			fatal("cannot write %s", pidfile);
+		fprintf(f, "%d\n", (int)getpid());
+		fclose(f);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init failed");
+	if (dispatcher_init(&d, &config) != 0)
+		fatalx("cannot start the dispatcher");
+	rc = dispatcher_run(&d);
+	dispatcher_free(&d);
+	curl_global_cleanup();
+	if (pidfile != NULL)
+		unlink(pidfile);
+	config_free(&config);
+	return rc;
+}

@@ -1,0 +1,402 @@
+/*
+ * queue.c: the dispatch daemon's SQL: claim due messages, write outcomes
+ * back in batches, recover expired leases, expire overdue messages.
+ *
+ * Statements whose length depends on a batch size are padded to the next
+ * power of two (with id 0, which matches nothing) so a connection caches
+ * a dozen prepared statements, not one per batch size.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "queue.h"
+#include "util.h"
+
+/* Transactional lane first, then bulk (campaigns). */
+static const int lanes[] = { 10, 0 };
+
+static const char sql_claim_select[] =
+    "SELECT id, tenant_id, pool_id, instance_id, priority, attempts, max_attempts,"
+    " last_backoff_ms, recipient, body, campaign_id,"
+    " expires_at IS NOT NULL AND expires_at <= NOW(6)"
+    " FROM messages WHERE state = 'pending' AND priority = ? AND not_before <= NOW(6)"
+    " ORDER BY not_before, id LIMIT ? FOR UPDATE SKIP LOCKED";
+static const char sql_claim_update_head[] =
+    "UPDATE messages SET state = 'sending', lease_owner = ?,"
+    " lease_until = NOW(6) + INTERVAL ? SECOND, claimed_at = NOW(6), wait_reason = NULL"
+    " WHERE state = 'pending' AND id IN (";
+static const char sql_expire_head[] =
+    "UPDATE messages SET state = 'expired', finished_at = NOW(6),"
+    " last_error = 'expired before it could be sent'"
+    " WHERE state = 'pending' AND id IN (";
+static const char sql_sticky_head[] =
+    "SELECT tenant_id, recipient, instance_id FROM recipient_affinity"
+    " WHERE (tenant_id, recipient) IN (";
+
+static const char sql_outcome_head[] =
+    "UPDATE messages m JOIN (";
+static const char sql_outcome_first_row[] =
+    "SELECT ? AS id, ? AS new_state, ? AS spent, ? AS delay_ms, ? AS error,"
+    " ? AS instance_id, ? AS gateway_id, ? AS failover_from";
+static const char sql_outcome_row[] = " UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?";
+/* Every column in one statement; the guard keeps a recovered lease untouched. */
+static const char sql_outcome_tail[] =
+    ") v ON v.id = m.id SET"
+    " m.state = v.new_state,"
+    " m.attempts = m.attempts + v.spent,"
+    " m.not_before = IF(v.new_state = 'pending', NOW(6) + INTERVAL v.delay_ms * 1000 MICROSECOND,"
+    "   m.not_before),"
+    " m.last_backoff_ms = IF(v.new_state = 'pending' AND v.spent = 1, v.delay_ms, m.last_backoff_ms),"
+    " m.last_error = IF(v.new_state = 'sent' OR (v.new_state = 'pending' AND v.spent = 0),"
+    "   m.last_error, v.error),"
+    " m.wait_reason = IF(v.new_state = 'pending' AND v.spent = 0, v.error, NULL),"
+    " m.sent_instance_id = IF(v.new_state = 'sent', v.instance_id, m.sent_instance_id),"
+    " m.gateway_message_id = IF(v.new_state = 'sent', v.gateway_id, m.gateway_message_id),"
+    " m.failover_from_instance_id = COALESCE(v.failover_from, m.failover_from_instance_id),"
+    " m.sent_at = IF(v.new_state = 'sent', NOW(6), m.sent_at),"
+    " m.finished_at = IF(v.new_state IN ('failed', 'dead', 'expired'), NOW(6), m.finished_at),"
+    " m.lease_owner = NULL, m.lease_until = NULL"
+    " WHERE m.state = 'sending' AND m.lease_owner = ?";
+static const char sql_affinity_head[] =
+    "INSERT INTO recipient_affinity (tenant_id, recipient, instance_id) VALUES ";
+static const char sql_affinity_tail[] =
+    " ON DUPLICATE KEY UPDATE instance_id = VALUES(instance_id), updated_at = NOW(6)";
+static const char sql_last_sent_head[] =
+    "UPDATE instances SET last_sent_at = NOW(6) WHERE id IN (";
+/* Receipts that arrived before the send was recorded (see 004-receipts.sql). */
+static const char sql_apply_receipts_head[] =
+    "UPDATE messages m JOIN delivery_receipts r"
+    " ON r.instance_id = m.sent_instance_id AND r.gateway_message_id = m.gateway_message_id"
+    " SET m.state = IF(r.status = 'failed', 'failed', r.status),"
+    " m.delivered_at = IF(r.status IN ('delivered', 'read'), COALESCE(m.delivered_at, r.received_at),"
+    "   m.delivered_at),"
+    " m.read_at = IF(r.status = 'read', r.received_at, m.read_at),"
+    " m.finished_at = IF(r.status = 'failed', r.received_at, m.finished_at)"
+    " WHERE m.state = 'sent' AND r.status <> 'sent' AND m.id IN (";
+
+static const char sql_recover[] =
+    "UPDATE messages SET state = 'pending', lease_owner = NULL, lease_until = NULL,"
+    " wait_reason = 'lease recovered', not_before = NOW(6)"
+    " WHERE state = 'sending' AND lease_until < NOW(6)";
+static const char sql_expire_overdue[] =
+    "UPDATE messages SET state = 'expired', finished_at = NOW(6),"
+    " last_error = 'expired before it could be sent'"
+    " WHERE state = 'pending' AND expires_at IS NOT NULL AND expires_at <= NOW(6)";
+static const char sql_extend[] =
+    "UPDATE messages SET lease_until = NOW(6) + INTERVAL ? SECOND"
+    " WHERE state = 'sending' AND lease_owner = ?";
+
+static const char *const outcome_states[OUTCOME_KIND__MAX] = {
+	"sent",		/* OUTCOME_SENT */
+	"pending",	/* OUTCOME_RETRY */
+	"pending",	/* OUTCOME_DEFER */
+	"failed",	/* OUTCOME_FAILED */
+	"dead",		/* OUTCOME_DEAD */
+	"expired",	/* OUTCOME_EXPIRED */
+	"pending",	/* OUTCOME_RELEASE */
+};
+
+/* Attempts spent: a send that reached the gateway, or failed through the message's fault. */
+static const int outcome_spends[OUTCOME_KIND__MAX] = { 1, 1, 0, 1, 1, 0, 0 };
+
+static size_t
+padded(size_t n)
+{
+	size_t p = 1;
+
+	while (p < n)
+		p *= 2;
+	return p;
+}
+
+/* head + "?,?,...?" (count placeholders) + tail. */
+static void
+sql_list(struct buf *sql, const char *head, size_t count, const char *tail)
+{
+	size_t i;
+
+	buf_reset(sql);
+	buf_puts(sql, head);
+	for (i = 0; i < count; i++)
+		buf_puts(sql, i ? ",?" : "?");
+	buf_puts(sql, tail);
+}
+
+void
+queued_message_free(struct queued_message *m)
+{
+	free(m->recipient);
+	free(m->body);
+	memset(m, 0, sizeof(*m));
+}
+
+void
+outcome_free(struct outcome *o)
+{
+	free(o->recipient);
+	free(o->gateway_message_id);
+	free(o->error);
+	memset(o, 0, sizeof(*o));
+}
+
+/* UPDATE ... WHERE id IN (ids), ids padded with 0; extra leading params first. */
+static int
+update_ids(struct db *db, const char *head, const struct db_param *lead, size_t nlead,
+    const long long *ids, size_t n, unsigned long long *affected)
+{
+	size_t total = padded(n), i;
+	struct db_param *p = xcalloc(nlead + total, sizeof(*p));
+	struct buf sql = BUF_INIT;
+	int rc;
+
+	for (i = 0; i < nlead; i++)
+		p[i] = lead[i];
+	for (i = 0; i < total; i++)
+		p[nlead + i] = DB_INT(i < n ? ids[i] : 0);
+	sql_list(&sql, head, total, ")");
+	rc = db_exec(db, sql.ptr, p, nlead + total, affected, NULL);
+	buf_free(&sql);
+	free(p);
+	return rc;
+}
+
+/* Fill sticky_instance_id from recipient_affinity for the claimed messages. */
+static int
+queue_load_sticky(struct db *db, struct queued_message *m, size_t n)
+{
+	size_t total = padded(n), i, row;
+	struct db_param *p = xcalloc(2 * total, sizeof(*p));
+	struct buf sql = BUF_INIT;
+	struct db_result r;
+	int rc;
+
+	buf_puts(&sql, sql_sticky_head);
+	for (i = 0; i < total; i++) {
+		buf_puts(&sql, i ? ",(?,?)" : "(?,?)");
+		p[2 * i] = DB_INT(i < n ? m[i].tenant_id : 0);
+		p[2 * i + 1] = DB_TEXT(i < n ? m[i].recipient : "");
+	}
+	buf_puts(&sql, ")");
+	rc = db_query(db, sql.ptr, p, 2 * total, &r);
+	buf_free(&sql);
+	free(p);
+	if (rc != DB_OK)
+		return rc;
+	for (row = 0; row < r.nrows; row++) {
+		long long tenant = db_int(&r, row, 0, 0), instance = db_int(&r, row, 2, 0);
+		const char *recipient = db_value(&r, row, 1);
+
+		for (i = 0; recipient != NULL && i < n; i++)
+			if (m[i].tenant_id == tenant && strcmp(m[i].recipient, recipient) == 0)
+				m[i].sticky_instance_id = instance;
+	}
+	db_result_free(&r);
+	return DB_OK;
+}
+
+int
+queue_claim(struct db *db, const char *owner, int lease_seconds, size_t max,
+    struct queued_message **out, size_t *count, size_t *expired)
+{
+	struct queued_message *claimed = NULL;
+	long long *ids = NULL, *expired_ids = NULL;
+	size_t n = 0, nexpired = 0, lane, row;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	*expired = 0;
+	if (max == 0)
+		return DB_OK;
+	claimed = xcalloc(max, sizeof(*claimed));
+	ids = xcalloc(max, sizeof(*ids));
+	expired_ids = xcalloc(max, sizeof(*expired_ids));
+	if ((rc = db_begin(db)) != DB_OK)
+		goto out;
+	for (lane = 0; lane < ARRAY_SIZE(lanes) && n + nexpired < max; lane++) {
+		struct db_result r;
+
+		rc = db_query(db, sql_claim_select, (struct db_param[]){ DB_INT(lanes[lane]),
+		    DB_INT((long long)(max - n - nexpired)) }, 2, &r);
+		if (rc != DB_OK)
+			goto rollback;
+		for (row = 0; row < r.nrows; row++) {
+			struct queued_message *m;
+
+			if (db_int(&r, row, 11, 0) == 1) {
+				expired_ids[nexpired++] = db_int(&r, row, 0, 0);
+				continue;
+			}
+			m = &claimed[n];
+			m->id = db_int(&r, row, 0, 0);
+			m->tenant_id = db_int(&r, row, 1, 0);
+			m->pool_id = db_int(&r, row, 2, 0);
+			m->forced_instance_id = db_int(&r, row, 3, 0);
+			m->priority = (int)db_int(&r, row, 4, 10);
+			m->attempts = (int)db_int(&r, row, 5, 0);
+			m->max_attempts = (int)db_int(&r, row, 6, 8);
+			m->last_backoff_ms = db_int(&r, row, 7, 0);
+			m->recipient = xstrdup(db_value(&r, row, 8) ? db_value(&r, row, 8) : "");
+			m->body = xstrdup(db_value(&r, row, 9) ? db_value(&r, row, 9) : "");
+			m->campaign_id = db_int(&r, row, 10, 0);
+			ids[n++] = m->id;
+		}
+		db_result_free(&r);
+	}
+	if (n > 0 && (rc = update_ids(db, sql_claim_update_head, (struct db_param[]){
+	    DB_TEXT(owner), DB_INT(lease_seconds) }, 2, ids, n, NULL)) != DB_OK)
+		goto rollback;
+	if (nexpired > 0 &&
+	    (rc = update_ids(db, sql_expire_head, NULL, 0, expired_ids, nexpired, NULL)) != DB_OK)
+		goto rollback;
+	if ((rc = db_commit(db)) != DB_OK)
+		goto fail;
+	/* Outside the claim transaction: the affinity rows need no lock. */
+	if (n > 0 && queue_load_sticky(db, claimed, n) != DB_OK)
+		log_warnx("queue: sticky recipients not loaded: %s", db_error(db));
+	*out = claimed;
+	*count = n;
+	*expired = nexpired;
+	claimed = NULL;
+	rc = DB_OK;
+	goto out;
+rollback:
+	db_rollback(db);
+fail:
+	for (row = 0; row < n; row++)
+		queued_message_free(&claimed[row]);
+out:
+	free(claimed);
+	free(ids);
+	free(expired_ids);
+	return rc;
+}
+
+static int
+queue_write_outcomes(struct db *db, const char *owner, struct outcome *o, size_t n)
+{
+	size_t total = padded(n), i, k = 0;
+	struct db_param *p = xcalloc(8 * total + 1, sizeof(*p));
+	struct buf sql = BUF_INIT;
+	int rc;
+
+	buf_puts(&sql, sql_outcome_head);
+	for (i = 0; i < total; i++) {
+		buf_puts(&sql, i ? sql_outcome_row : sql_outcome_first_row);
+		if (i < n) {
+			p[k++] = DB_INT(o[i].message_id);
+			p[k++] = DB_TEXT(outcome_states[o[i].kind]);
+			p[k++] = DB_INT(outcome_spends[o[i].kind]);
+			p[k++] = DB_INT(o[i].delay_ms);
+			p[k++] = DB_TEXT(o[i].error);
+			p[k++] = DB_ID_OR_NULL(o[i].instance_id);
+			p[k++] = DB_TEXT(o[i].gateway_message_id);
+			p[k++] = DB_ID_OR_NULL(o[i].failover_from);
+		} else {
+			/* Padding rows: id 0 joins nothing. */
+			p[k++] = DB_INT(0);
+			p[k++] = DB_TEXT("pending");
+			p[k++] = DB_INT(0);
+			p[k++] = DB_INT(0);
+			p[k++] = DB_NULL;
+			p[k++] = DB_NULL;
+			p[k++] = DB_NULL;
+			p[k++] = DB_NULL;
+		}
+	}
+	buf_puts(&sql, sql_outcome_tail);
+	p[k++] = DB_TEXT(owner);
+	rc = db_exec(db, sql.ptr, p, k, NULL, NULL);
+	buf_free(&sql);
+	free(p);
+	return rc;
+}
+
+/* Remember who wrote to whom, and apply receipts that beat the send record. */
+static void
+queue_after_sent(struct db *db, struct outcome *o, size_t n)
+{
+	size_t i, sent = 0, k = 0, total;
+	long long *ids = xcalloc(n, sizeof(*ids)), *instances = xcalloc(n, sizeof(*instances));
+	struct db_param *p;
+	struct buf sql = BUF_INIT;
+
+	for (i = 0; i < n; i++)
+		if (o[i].kind == OUTCOME_SENT) {
+			ids[sent] = o[i].message_id;
+			instances[sent++] = o[i].instance_id;
+		}
+	if (sent == 0)
+		goto out;
+	total = padded(sent);
+	p = xcalloc(3 * total, sizeof(*p));
+	buf_puts(&sql, sql_affinity_head);
+	for (i = 0; i < n; i++) {
+		if (o[i].kind != OUTCOME_SENT)
+			continue;
+		buf_puts(&sql, k ? ",(?,?,?)" : "(?,?,?)");
+		p[k++] = DB_INT(o[i].tenant_id);
+		p[k++] = DB_TEXT(o[i].recipient);
+		p[k++] = DB_INT(o[i].instance_id);
+	}
+	buf_puts(&sql, sql_affinity_tail);
+	/* Best effort: a lost affinity only loses stickiness, never a message. */
+	if (db_exec(db, sql.ptr, p, k, NULL, NULL) != DB_OK)
+		log_warnx("queue: recipient affinity not written: %s", db_error(db));
+	free(p);
+	if (update_ids(db, sql_apply_receipts_head, NULL, 0, ids, sent, NULL) != DB_OK)
+		log_warnx("queue: early receipts not applied: %s", db_error(db));
+	if (update_ids(db, sql_last_sent_head, NULL, 0, instances, sent, NULL) != DB_OK)
+		log_warnx("queue: last_sent_at not written: %s", db_error(db));
+out:
+	buf_free(&sql);
+	free(ids);
+	free(instances);
+}
+
+int
+queue_record(struct db *db, const char *owner, struct outcome *outcomes, size_t n)
+{
+	size_t done = 0;
+	int rc;
+
+	/* Chunks of 256 keep each statement well under the server's packet limit. */
+	while (done < n) {
+		size_t chunk = n - done > 256 ? 256 : n - done;
+
+		if ((rc = queue_write_outcomes(db, owner, outcomes + done, chunk)) != DB_OK)
+			return rc;
+		queue_after_sent(db, outcomes + done, chunk);
+		done += chunk;
+	}
+	return DB_OK;
+}
+
+int
+queue_recover_expired_leases(struct db *db, long long *count)
+{
+	unsigned long long affected = 0;
+	int rc = db_exec(db, sql_recover, NULL, 0, &affected, NULL);
+
+	*count = (long long)affected;
+	return rc;
+}
+
+int
+queue_expire_overdue(struct db *db, long long *count)
+{
+	unsigned long long affected = 0;
+	int rc = db_exec(db, sql_expire_overdue, NULL, 0, &affected, NULL);
+
+	*count = (long long)affected;
+	return rc;
+}
+
+int
+queue_extend_leases(struct db *db, const char *owner, int lease_seconds)
+{
+	return db_exec(db, sql_extend, (struct db_param[]){ DB_INT(lease_seconds),
+	    DB_TEXT(owner) }, 2, NULL, NULL);
+}
