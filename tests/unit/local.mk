@@ -23,3 +23,8 @@ tests_unit_test_backoff_SOURCES = tests/unit/test-backoff.c tests/unit/tap.h
 tests_unit_test_backoff_LDADD = $(WAPOOL_LIBS)
 tests_unit_test_breaker_SOURCES = tests/unit/test-breaker.c tests/unit/tap.h
 tests_unit_test_breaker_LDADD = $(WAPOOL_LIBS)
+check_PROGRAMS += tests/unit/test-config
+TESTS += tests/unit/test-config
+tests_unit_test_config_SOURCES = tests/unit/test-config.c tests/unit/tap.h
+tests_unit_test_config_CPPFLAGS = $(AM_CPPFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_config_LDADD = $(WAPOOL_LIBS)
