@@ -222,13 +222,49 @@ start_send(struct dispatcher *d, struct queued_message *m, struct instance_row *
 	transfer_start(d, t);
 }
 
+/*
+ * Give each claimed message its round-robin position: one shared-cursor
+ * increment per pool in the batch, so every daemon continues where the
+ * others left.  A cursor per pool, because positions taken by other pools'
+ * messages would skew this pool's rotation: two pools whose messages
+ * alternate in the queue would each use only every other member.
+ */
+static void
+assign_cursors(struct dispatcher *d, const struct queued_message *batch, size_t n,
+    uint64_t *positions)
+{
+	bool *done = xcalloc(n, sizeof(*done));
+	size_t k, j;
+
+	for (k = 0; k < n; k++) {
+		uint64_t count = 0, end = 0, next;
+		char key[64];
+
+		if (done[k])
+			continue;
+		for (j = k; j < n; j++)
+			if (!done[j] && batch[j].pool_id == batch[k].pool_id)
+				count++;
+		snprintf(key, sizeof(key), "wapool:cursor:%lld", batch[k].pool_id);
+		if (d->mc == NULL || mc_incr(d->mc, key, count, count, 0, &end) != 0)
+			end = (d->local_cursor += count);
+		next = end - count + 1;
+		for (j = k; j < n; j++)
+			if (!done[j] && batch[j].pool_id == batch[k].pool_id) {
+				positions[j] = next++;
+				done[j] = true;
+			}
+	}
+	free(done);
+}
+
 /* Claim a batch, pick instances, start sends. */
 static void
 claim_and_start(struct dispatcher *d, int64_t now)
 {
 	size_t room = (size_t)d->config->max_in_flight - d->sends_in_flight, n = 0, expired = 0, k;
 	struct queued_message *batch = NULL;
-	uint64_t cursor_end = 0;
+	uint64_t *positions;
 
 	if (room > (size_t)d->config->claim_batch_max)
 		room = (size_t)d->config->claim_batch_max;
@@ -251,12 +287,8 @@ claim_and_start(struct dispatcher *d, int64_t now)
 		free(batch);
 		return;
 	}
-	/*
-	 * One shared-cursor increment for the whole batch: each message gets
-	 * its own position, and every daemon continues where the others left.
-	 */
-	if (d->mc == NULL || mc_incr(d->mc, "wapool:cursor", n, n, 0, &cursor_end) != 0)
-		cursor_end = (d->local_cursor += n);
+	positions = xcalloc(n, sizeof(*positions));
+	assign_cursors(d, batch, n, positions);
 	for (k = 0; k < n; k++) {
 		struct queued_message *m = &batch[k];
 		struct rate_decision decision;
@@ -265,7 +297,7 @@ claim_and_start(struct dispatcher *d, int64_t now)
 		const char *reason;
 		int64_t retry_after;
 
-		i = dispatch_pick(d, m, cursor_end - n + 1 + k, &decision, &failover_from, &reason,
+		i = dispatch_pick(d, m, positions[k], &decision, &failover_from, &reason,
 		    &retry_after);
 		if (i == NULL) {
 			/* Our outage, not the message's: wait without spending an attempt. */
@@ -278,6 +310,7 @@ claim_and_start(struct dispatcher *d, int64_t now)
 		}
 		start_send(d, m, i, &decision, failover_from);
 	}
+	free(positions);
 	free(batch);
 }
 
@@ -477,7 +510,12 @@ run_timers(struct dispatcher *d, int64_t now)
 		d->next_sent_today_ms = now + SENT_TODAY_INTERVAL_MS;
 	}
 	if (now >= d->next_recover_ms) {
-		if (queue_recover_expired_leases(d->db, &n) == DB_OK && n > 0)
+		/*
+		 * Outcomes first: our own leases that expired while the database
+		 * was away must be written as sent, not recovered and sent twice.
+		 */
+		flush_outcomes(d);
+		if (d->noutcomes == 0 && queue_recover_expired_leases(d->db, &n) == DB_OK && n > 0)
 			log_warnx("recovered %lld message(s) whose lease had expired", n);
 		if (queue_expire_overdue(d->db, &n) == DB_OK && n > 0)
 			log_info("%lld pending message(s) expired", n);
@@ -549,7 +587,16 @@ dispatcher_run(struct dispatcher *d)
 		drain_completions(d);
 		flush_outcomes(d);
 
-		timeout = d->claim_now && !d->stopping ? 0 : d->next_claim_ms - clock_mono_ms();
+		if (d->stopping)
+			/*
+			 * No claims while stopping, so next_claim_ms is stale: wait
+			 * for transfers, the deadline, or (within 200 ms) a second
+			 * signal, instead of spinning.
+			 */
+			timeout = d->stop_deadline_ms - clock_mono_ms() < 200 ?
+			    d->stop_deadline_ms - clock_mono_ms() : 200;
+		else
+			timeout = d->claim_now ? 0 : d->next_claim_ms - clock_mono_ms();
 		if (d->noutcomes > 0)
 			timeout = timeout > 50 ? 50 : timeout;
 		if (timeout < 0)

@@ -209,8 +209,8 @@ dispatch_pick(struct dispatcher *d, struct queued_message *m, uint64_t cursor,
 	int64_t now = clock_mono_ms();
 	struct pool_row *pool;
 	struct instance_row *i;
-	long long *order = NULL;
-	size_t n, k;
+	long long *order = NULL, *usable;
+	size_t n, k, nusable = 0;
 
 	*failover_from = 0;
 	*wait_reason = NULL;
@@ -247,13 +247,33 @@ dispatch_pick(struct dispatcher *d, struct queued_message *m, uint64_t cursor,
 			*failover_from = m->sticky_instance_id;
 		}
 	}
-	order = xcalloc(n, sizeof(*order));
-	for (k = 0; k < n; k++)
-		order[k] = pool->members[(cursor + k) % n];
-	if (!pool->round_robin)
-		qsort_r(order, n, sizeof(*order), compare_priority, d);
+	/*
+	 * Rotate over the members that can send now, not over all of them:
+	 * the share of one that cannot is then spread over the others instead
+	 * of all falling on its neighbour in the list.
+	 */
+	usable = xcalloc(n, sizeof(*usable));
 	for (k = 0; k < n; k++) {
-		if (order[k] == m->sticky_instance_id || (i = dispatch_instance(d, order[k])) == NULL)
+		const char *why;
+
+		if (pool->members[k] == m->sticky_instance_id ||
+		    (i = dispatch_instance(d, pool->members[k])) == NULL)
+			continue;
+		if ((why = unusable(d, i, now)) != NULL) {
+			if (*wait_reason == NULL)
+				*wait_reason = why;
+			continue;
+		}
+		usable[nusable++] = pool->members[k];
+	}
+	order = xcalloc(n, sizeof(*order));
+	for (k = 0; k < nusable; k++)
+		order[k] = usable[(cursor + k) % nusable];
+	free(usable);
+	if (!pool->round_robin)
+		qsort_r(order, nusable, sizeof(*order), compare_priority, d);
+	for (k = 0; k < nusable; k++) {
+		if ((i = dispatch_instance(d, order[k])) == NULL)
 			continue;
 		if (try_instance(d, i, m, now, decision, wait_reason, retry_after_ms)) {
 			free(order);

@@ -138,7 +138,13 @@ evolution_parse_send(CURLcode curl_code, long http_status, const char *body, siz
 	    strstr(text, "Connection Closed") == NULL) {
 		out->class = SEND_PERMANENT;
 		snprintf(out->error, sizeof(out->error), "gateway refused the message (400): %s", text);
-	} else if (http_status == 400 || http_status == 404) {
+	} else if (http_status == 400 || http_status == 404 ||
+	    (http_status >= 500 && (strstr(text, "Connection Closed") != NULL ||
+	    strstr(text, "not connected") != NULL))) {
+		/*
+		 * The session is down (Baileys' "Connection Closed" escapes the
+		 * send's try/catch as a 500): our outage, not the message's.
+		 */
 		out->class = SEND_UNAVAILABLE;
 		snprintf(out->error, sizeof(out->error), "instance cannot send (%ld): %s",
 		    http_status, text);

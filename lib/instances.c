@@ -37,12 +37,18 @@ static const char sql_breaker[] =
     " WHERE id = ?";
 static const char sql_suspend[] =
     "UPDATE instances SET admin_state = 'suspended' WHERE id = ? AND admin_state = 'active'";
+/*
+ * A send counts as unacknowledged when no ack at all came after it.  The
+ * callback stamps last_ack_at at most once a second, and sent_at is written
+ * after the gateway answered (the ack may beat it): an ack up to 2 s before
+ * sent_at may be this send's own, so only older ones leave it unanswered.
+ */
 static const char sql_unacknowledged[] =
     "SELECT i.id, i.name FROM instances i"
     " WHERE i.health = 'ok' AND i.state = 'connected' AND i.deleted_at IS NULL AND EXISTS ("
     "  SELECT 1 FROM messages m WHERE m.sent_instance_id = i.id AND m.state = 'sent'"
     "  AND m.sent_at < NOW(6) - INTERVAL ? SECOND AND m.sent_at > NOW(6) - INTERVAL 1 DAY"
-    "  AND (i.last_ack_at IS NULL OR i.last_ack_at < m.sent_at))";
+    "  AND (i.last_ack_at IS NULL OR i.last_ack_at < m.sent_at - INTERVAL 2 SECOND))";
 static const char sql_mark_degraded[] =
     "UPDATE instances SET health = 'degraded' WHERE id = ? AND health = 'ok'";
 static const char sql_alert[] =

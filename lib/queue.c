@@ -69,13 +69,14 @@ static const char sql_last_sent_head[] =
 static const char sql_apply_receipts_head[] =
     "UPDATE messages m JOIN delivery_receipts r"
     " ON r.instance_id = m.sent_instance_id AND r.gateway_message_id = m.gateway_message_id"
-    " SET m.state = IF(r.status = 'failed', 'failed', r.status),"
+    " SET m.state = r.status,"
     " m.delivered_at = IF(r.status IN ('delivered', 'read'), COALESCE(m.delivered_at, r.received_at),"
     "   m.delivered_at),"
-    " m.read_at = IF(r.status = 'read', r.received_at, m.read_at),"
+    " m.read_at = IF(r.status = 'read', COALESCE(m.read_at, r.received_at), m.read_at),"
     " m.finished_at = IF(r.status = 'failed', r.received_at, m.finished_at)"
-    " WHERE m.state = 'sent' AND r.status <> 'sent' AND m.id IN (";
-
+    /* Guard on rank, not on 'sent' alone: a live ack may land between the two statements. */
+    " WHERE ((m.state = 'sent' AND r.status IN ('delivered', 'read', 'failed'))"
+    "   OR (m.state = 'delivered' AND r.status = 'read')) AND m.id IN (";
 static const char sql_recover[] =
     "UPDATE messages SET state = 'pending', lease_owner = NULL, lease_until = NULL,"
     " wait_reason = 'lease recovered', not_before = NOW(6)"
