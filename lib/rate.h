@@ -75,8 +75,18 @@ enum rate_verdict rate_acquire(struct rate *r, const struct rate_limits *l,
 /* Feed a gateway answer back (throttle, pause, or recovery). */
 void	 rate_feedback(struct rate *r, const struct rate_limits *l, enum rate_signal s,
 	    int64_t now_ms);
+/*
+ * Meta 131056 (pair rate) on the send to recipient: that pair waits 4^x s
+ * (x = 0, 1, 2 ... while 131056 repeats; capped at 4^6 s).  rate_feedback()
+ * with RATE_SIGNAL_PAIR cannot know the recipient and only logs: call this.
+ * Needs the pair gate (pair_per_minute > 0).
+ */
+void	 rate_feedback_pair(struct rate *r, const struct rate_limits *l,
+	    const char *recipient, int64_t now_ms);
 /* True while the shared counters cannot be trusted (memcached down or flushed). */
 bool	 rate_degraded(struct rate *r);
+/* memcached round trips made so far by r (for stats and bench/rate.sh). */
+uint64_t rate_mc_ops(struct rate *r);
 /* Adds current rate, remaining daily budget, next slot, throttled-until to out. */
 void	 rate_describe(struct rate *r, const struct rate_limits *l, int64_t now_ms,
 	    struct json_object *out);

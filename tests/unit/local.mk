@@ -28,3 +28,10 @@ TESTS += tests/unit/test-config
 tests_unit_test_config_SOURCES = tests/unit/test-config.c tests/unit/tap.h
 tests_unit_test_config_CPPFLAGS = $(AM_CPPFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
 tests_unit_test_config_LDADD = $(WAPOOL_LIBS)
+# Rate gates (lib/rate.c, lib/rate-calc.c): pure arithmetic, then against a real memcached.
+check_PROGRAMS += tests/unit/test-rate tests/unit/test-rate-mc
+TESTS += tests/unit/test-rate tests/unit/test-rate-mc
+tests_unit_test_rate_SOURCES = tests/unit/test-rate.c tests/unit/tap.h
+tests_unit_test_rate_LDADD = $(WAPOOL_LIBS) -lm
+tests_unit_test_rate_mc_SOURCES = tests/unit/test-rate-mc.c tests/unit/tap.h
+tests_unit_test_rate_mc_LDADD = $(WAPOOL_LIBS)
