@@ -178,6 +178,26 @@ req_query_arg(const struct req *r, const char *name)
 	return NULL;
 }
 
+char *
+req_cookie(const struct req *r, const char *name)
+{
+	const char *p = req_param(r, "HTTP_COOKIE");
+	size_t namelen = strlen(name);
+
+	/* "a=1; b=2": the first pair with this exact name wins. */
+	while (p != NULL && *p != '\0') {
+		size_t len;
+
+		while (*p == ' ' || *p == ';')
+			p++;
+		len = strcspn(p, ";");
+		if (len > namelen && strncmp(p, name, namelen) == 0 && p[namelen] == '=')
+			return xstrndup(p + namelen + 1, len - namelen - 1);
+		p += len;
+	}
+	return NULL;
+}
+
 static void
 req_write(struct req *r, const char *data, size_t len)
 {
@@ -239,6 +259,8 @@ req_finish(struct req *r)
 	for (i = 0; i < r->nparams; i++)
 		free(r->params[i]);
 	free(r->path_copy);
+	free(r->user_name);
+	free(r->csrf_token);
 }
 
 void

@@ -59,6 +59,10 @@ struct req {
 	struct buf	 out;
 	int64_t		 started_us;
 	char		*path_copy;
+	/* admin session, filled by the router (session.c); freed by req_finish() */
+	long long	 user_id;	/* 0: no session */
+	char		*user_name;
+	char		*csrf_token;	/* the session's token, or the login form's */
 };
 
 /* Set up r from the FastCGI request (fcgx) or the CGI environment (fcgx NULL). */
@@ -77,6 +81,8 @@ int	req_read_body(struct req *r, size_t max);
 void	req_header(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Value of a query-string argument (decoded, caller frees), or NULL. */
 char	*req_query_arg(const struct req *r, const char *name);
+/* Value of cookie name from the Cookie header (caller frees), or NULL. */
+char	*req_cookie(const struct req *r, const char *name);
 
 /* Reply with obj (consumed) as JSON. */
 void	json_reply(struct req *r, int status, struct json_object *obj);

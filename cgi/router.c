@@ -2,13 +2,18 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "html.h"
 #include "router.h"
+#include "session.h"
 #include "signature.h"
 #include "util.h"
 
 enum auth {
 	AUTH_NONE,	/* the handler authenticates itself (webhook secrets) or needs none */
-	AUTH_API_KEY,	/* Authorization: Bearer <api_key> or X-Api-Key: <api_key> */
+	AUTH_API_KEY,	/* Authorization: Bearer <api_key> or X-Api-Key: <api_key>, or an
+			 * admin session cookie (+ X-CSRF-Token header on POST) */
+	AUTH_SESSION,	/* admin page: a session, else 303 to /admin/login; a POST
+			 * must carry the session's CSRF token (403 otherwise) */
 };
 
 struct route_entry {
@@ -23,6 +28,39 @@ static const struct route_entry table[] = {
 	{ "POST", "/webhook/*/*",		webhook_business,	AUTH_NONE },
 	{ "GET",  "/healthz",			health_check,		AUTH_NONE },
 	{ "GET",  "/api/webhooks/stats",	api_stats_today,	AUTH_API_KEY },
+	{ "POST", "/webhook/gateway/evolution/*",	gateway_callback_evolution, AUTH_NONE },
+	{ "POST", "/webhook/gateway/evolution/*/*",	gateway_callback_evolution, AUTH_NONE },
+	{ "GET",  "/api/whatsapp/queue/stats",	api_queue_stats,	AUTH_API_KEY },
+	{ "POST", "/api/whatsapp/queue/stats",	api_queue_action,	AUTH_API_KEY },
+	{ "GET",  "/api/webhooks/pools",	api_pools,		AUTH_API_KEY },
+	{ "POST", "/api/instances/*/*",		api_instance_control,	AUTH_API_KEY },
+	{ "POST", "/api/pools/*/*",		api_pool_control,	AUTH_API_KEY },
+	{ "GET",  "/api/evolution/usage",	api_evolution_usage,	AUTH_API_KEY },
+	{ "GET",  "/api/instances/connected",	api_instances_connected, AUTH_API_KEY },
+	{ "GET",  "/api/instances/*",		api_instance_state,	AUTH_API_KEY },
+	{ "POST", "/api/messages",		api_messages_send,	AUTH_API_KEY },
+	{ "GET",  "/admin",			page_admin_root,	AUTH_NONE },
+	{ "GET",  "/admin/login",		page_login_form,	AUTH_NONE },
+	{ "POST", "/admin/login",		page_login,		AUTH_NONE },
+	{ "POST", "/admin/logout",		page_logout,		AUTH_SESSION },
+	{ "GET",  "/admin/",			page_dashboard,		AUTH_SESSION },
+	{ "GET",  "/admin/gateways",		page_gateways,		AUTH_SESSION },
+	{ "POST", "/admin/gateways",		page_gateway_add,	AUTH_SESSION },
+	{ "GET",  "/admin/gateways/*",		page_gateway_edit,	AUTH_SESSION },
+	{ "POST", "/admin/gateways/*",		page_gateway_update,	AUTH_SESSION },
+	{ "POST", "/admin/gateways/*/test",	page_gateway_test,	AUTH_SESSION },
+	{ "POST", "/admin/gateways/*/active",	page_gateway_active,	AUTH_SESSION },
+	{ "GET",  "/admin/instances",		page_instances,		AUTH_SESSION },
+	{ "POST", "/admin/instances",		page_instance_add,	AUTH_SESSION },
+	{ "GET",  "/admin/instances/orphans",	page_orphans,		AUTH_SESSION },
+	{ "POST", "/admin/instances/orphans",	page_orphan_delete,	AUTH_SESSION },
+	{ "GET",  "/admin/instances/*/connect",	page_instance_connect,	AUTH_SESSION },
+	{ "GET",  "/admin/instances/*/delete",	page_instance_delete_form, AUTH_SESSION },
+	{ "POST", "/admin/instances/*/delete",	page_instance_delete,	AUTH_SESSION },
+	{ "GET",  "/admin/webhooks",		page_webhooks,		AUTH_SESSION },
+	{ "GET",  "/admin/webhooks/events/*",	page_webhook_event,	AUTH_SESSION },
+	{ "GET",  "/admin/queue",		page_queue,		AUTH_SESSION },
+	{ "POST", "/admin/queue/*",		page_queue_action,	AUTH_SESSION },
 };
 
 /* Match path against pattern, capturing '*' segments into r->params. */
@@ -67,6 +105,58 @@ api_key_valid(struct req *r)
 	return header != NULL && const_time_equal(header, strlen(header), key, strlen(key));
 }
 
+/* The API also serves the admin pages' own JavaScript, signed in by cookie. */
+static bool
+api_session_valid(struct req *r)
+{
+	if (session_load(r) != DB_OK)
+		return false;
+	return strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0 ||
+	    session_csrf_valid(r);
+}
+
+/* Admin pages: true when the handler may run; otherwise the answer is written. */
+static bool
+admin_session_valid(struct req *r)
+{
+	int rc = session_load(r);
+
+	if (rc == DB_DOWN || rc == DB_ERROR) {
+		req_header(r, "Retry-After: 5");
+		html_error_page(r, 503, "The database is unreachable; try again in a moment.");
+		return false;
+	}
+	if (rc != DB_OK) {
+		if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0) {
+			struct buf next = BUF_INIT;
+			size_t i;
+
+			/* Come back here after login; the path is re-checked as local there. */
+			buf_puts(&next, "/admin/login?next=");
+			for (i = 0; r->path[i] != '\0'; i++) {
+				unsigned char c = (unsigned char)r->path[i];
+
+				if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				    (c >= '0' && c <= '9') || c == '/' || c == '-' || c == '_' ||
+				    c == '.')
+					buf_putc(&next, (char)c);
+				else
+					buf_printf(&next, "%%%02X", c);
+			}
+			html_redirect(r, buf_cstr(&next));
+			buf_free(&next);
+		} else
+			html_redirect(r, "/admin/login");
+		return false;
+	}
+	if (strcmp(r->method, "POST") == 0 && !session_csrf_valid(r)) {
+		html_error_page(r, 403, "The form's security token is missing or stale: reload the "
+		    "page and submit it again.");
+		return false;
+	}
+	return true;
+}
+
 void
 router_dispatch(struct req *r)
 {
@@ -85,21 +175,31 @@ router_dispatch(struct req *r)
 		buf_printf(&allowed, "%s%s", allowed.len ? ", " : "", table[i].method);
 	}
 	if (found == NULL) {
+		bool page = strncmp(r->path, "/admin/", 7) == 0;
+
 		if (allowed.len > 0) {
 			req_header(r, "Allow: %s", allowed.ptr);
-			json_error(r, 405, "method_not_allowed", "use %s for this endpoint",
-			    allowed.ptr);
-		} else
+			if (page)
+				html_error_page(r, 405, "Use %s for this page.", allowed.ptr);
+			else
+				json_error(r, 405, "method_not_allowed", "use %s for this endpoint",
+				    allowed.ptr);
+		} else if (page)
+			html_error_page(r, 404, "There is no such page.");
+		else
 			json_error(r, 404, "not_found", "no such endpoint");
 		buf_free(&allowed);
 		return;
 	}
 	buf_free(&allowed);
 	route_match(r, found->pattern, r->path, true);
-	if (found->auth == AUTH_API_KEY && !api_key_valid(r)) {
+	if (found->auth == AUTH_SESSION && !admin_session_valid(r))
+		return;
+	if (found->auth == AUTH_API_KEY && !api_key_valid(r) && !api_session_valid(r)) {
 		req_header(r, "WWW-Authenticate: Bearer realm=\"wapool\"");
 		json_error(r, 401, "unauthorized", "a valid API key is required "
-		    "(Authorization: Bearer <api_key> or X-Api-Key)");
+		    "(Authorization: Bearer <api_key> or X-Api-Key), or an admin session "
+		    "(with an X-CSRF-Token header on POST)");
 		return;
 	}
 	found->handler(r);

@@ -17,9 +17,14 @@
 #include "jsonpath.h"
 #include "log.h"
 #include "migrate.h"
+#include "orphans.h"
+#include "queue-ops.h"
+#include "queue.h"
 #include "stats.h"
 #include "template.h"
+#include "users.h"
 #include "util.h"
+#include "wake.h"
 
 #ifndef SCHEMADIR
 #define SCHEMADIR "/usr/share/wapool/schema"
@@ -57,6 +62,15 @@ usage(void)
 	    "  route add TENANT EVENT --pool POOL --template TEXT --phone-path PATH\n"
 	    "              --secret SECRET [--key-path PATH] [--validity SECONDS] [--bulk]\n"
 	    "  queue stats\n"
+	    "  queue retry-dlq [--id N] [--queue webhooks|campaigns]\n"
+	    "  queue clear [--id N] [--queue webhooks|campaigns]\n"
+	    "  queue recover\n"
+	    "  instance suspend|resume|drain NAME\n"
+	    "  pool suspend|resume|drain NAME\n"
+	    "  breaker trip|reset INSTANCE\n"
+	    "  user add NAME --password-stdin\n"
+	    "  user password NAME --password-stdin\n"
+	    "  instances orphans [--log]\n"
 	    "  config\n", stderr);
 }
 
@@ -356,6 +370,230 @@ cmd_config(struct ctl *c)
 	return 0;
 }
 
+/* Ring the daemons after messages became pending again; loss-tolerant. */
+static void
+wake_daemons(struct ctl *c)
+{
+	struct wake_sender *w = wake_sender_open(c->config.wake_addresses);
+
+	wake_send(w);
+	wake_sender_close(w);
+}
+
+/* queue retry-dlq / queue clear: one message (--id) or a queue (default both). */
+static int
+queue_move(struct ctl *c, bool retry)
+{
+	const char *id_text = NULL, *queue_text = NULL;
+	struct option_spec specs[] = { { "id", &id_text, false }, { "queue", &queue_text, false },
+	    { NULL, NULL, false } };
+	enum queue_kind q = QUEUE_ALL;
+	struct buf why = BUF_INIT;
+	long long id = 0, affected = 0;
+	int rc;
+
+	if ((rc = parse_args(c->argc, c->argv, NULL, 0, specs)) != 0)
+		return rc;
+	if (id_text != NULL && (!safe_strtoll(id_text, &id) || id <= 0))
+		return usage_error("%s", "--id needs a positive message id");
+	if (queue_text != NULL && !queue_kind_parse(queue_text, &q))
+		return usage_error("--queue must be webhooks or campaigns, not \"%s\"", queue_text);
+	rc = retry ? queue_ops_retry_dlq(c->db, q, id, &affected, &why) :
+	    queue_ops_clear(c->db, q, id, &affected, &why);
+	if (rc == DB_NOT_FOUND || rc == DB_CONFLICT) {
+		fprintf(stderr, "wapoolctl: %s\n", buf_cstr(&why));
+		buf_free(&why);
+		return 1;
+	}
+	buf_free(&why);
+	if (rc != DB_OK) {
+		fprintf(stderr, "wapoolctl: %s\n", db_error(c->db));
+		return 1;
+	}
+	if (retry && affected > 0)
+		wake_daemons(c);
+	if (id > 0)
+		printf("message %lld %s\n", id, retry ? "back to pending" : "cancelled");
+	else
+		printf("%lld %s message%s %s (%s)\n", affected, retry ? "dead" : "pending",
+		    affected == 1 ? "" : "s", retry ? "back to pending" : "cancelled",
+		    q == QUEUE_ALL ? "both queues" : queue_kind_str(q));
+	return 0;
+}
+
+static int
+cmd_queue_retry_dlq(struct ctl *c)
+{
+	return queue_move(c, true);
+}
+
+static int
+cmd_queue_clear(struct ctl *c)
+{
+	return queue_move(c, false);
+}
+
+static int
+cmd_queue_recover(struct ctl *c)
+{
+	long long count = 0;
+
+	if (parse_args(c->argc, c->argv, NULL, 0, NULL) != 0)
+		return EXIT_USAGE;
+	if (queue_recover_expired_leases(c->db, &count) != DB_OK) {
+		fprintf(stderr, "wapoolctl: %s\n", db_error(c->db));
+		return 1;
+	}
+	if (count > 0)
+		wake_daemons(c);
+	printf("%lld message%s with an expired lease back to pending\n", count,
+	    count == 1 ? "" : "s");
+	return 0;
+}
+
+/* instance/pool/breaker controls on the row called NAME. */
+static int
+control(struct ctl *c, bool pool, enum control what)
+{
+	const char *name = NULL;
+	struct control_result res;
+	int rc;
+
+	if ((rc = parse_args(c->argc, c->argv, &name, 1, NULL)) != 0)
+		return rc;
+	rc = pool ? queue_ops_pool_control(c->db, 0, name, what, &res) :
+	    queue_ops_instance_control(c->db, 0, name, what, &res);
+	if (rc == DB_NOT_FOUND) {
+		fprintf(stderr, "wapoolctl: %s \"%s\" does not exist\n", pool ? "pool" : "instance",
+		    name);
+		return 1;
+	}
+	if (rc != DB_OK) {
+		fprintf(stderr, "wapoolctl: %s\n", db_error(c->db));
+		return 1;
+	}
+	if (what == CONTROL_TRIP)
+		printf("instance %s: breaker open until reset by hand%s\n", res.name,
+		    res.changed ? "" : " (it already was)");
+	else if (what == CONTROL_RESET)
+		printf("instance %s: breaker closed, trips 0%s\n", res.name,
+		    res.changed ? "" : " (it already was)");
+	else
+		printf("%s %s: %s%s\n", pool ? "pool" : "instance", res.name, res.admin_state,
+		    res.changed ? "" : " (it already was)");
+	return 0;
+}
+
+static int cmd_instance_suspend(struct ctl *c) { return control(c, false, CONTROL_SUSPEND); }
+static int cmd_instance_resume(struct ctl *c) { return control(c, false, CONTROL_RESUME); }
+static int cmd_instance_drain(struct ctl *c) { return control(c, false, CONTROL_DRAIN); }
+static int cmd_pool_suspend(struct ctl *c) { return control(c, true, CONTROL_SUSPEND); }
+static int cmd_pool_resume(struct ctl *c) { return control(c, true, CONTROL_RESUME); }
+static int cmd_pool_drain(struct ctl *c) { return control(c, true, CONTROL_DRAIN); }
+static int cmd_breaker_trip(struct ctl *c) { return control(c, false, CONTROL_TRIP); }
+static int cmd_breaker_reset(struct ctl *c) { return control(c, false, CONTROL_RESET); }
+
+/* One line from stdin (the password), without its newline; NULL when empty or too long. */
+static char *
+read_password(void)
+{
+	char line[1100];
+	size_t len;
+
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return NULL;
+	len = strcspn(line, "\r\n");
+	if (line[len] == '\0' && len == sizeof(line) - 1)
+		return NULL;
+	line[len] = '\0';
+	return len > 0 ? xstrdup(line) : NULL;
+}
+
+/* user add|password NAME --password-stdin: the password is never an argument (ps would show it). */
+static int
+cmd_user(struct ctl *c, bool add)
+{
+	const char *name = NULL, *from_stdin = NULL;
+	struct option_spec specs[] = { { "password-stdin", &from_stdin, true },
+	    { NULL, NULL, false } };
+	char *password = NULL;
+	long long id = 0;
+	int rc;
+
+	if ((rc = parse_args(c->argc, c->argv, &name, 1, specs)) != 0)
+		return rc;
+	if (from_stdin == NULL)
+		return usage_error("%s", "--password-stdin is required");
+	if (strlen(name) == 0 || strlen(name) > 100)
+		return usage_error("%s", "the user name must have 1 to 100 characters");
+	if ((password = read_password()) == NULL || strlen(password) < USER_PASSWORD_MIN) {
+		fprintf(stderr, "wapoolctl: the password on stdin must have at least %d characters\n",
+		    USER_PASSWORD_MIN);
+		free(password);
+		return 1;
+	}
+	rc = add ? user_add(c->db, name, password, &id) : user_set_password(c->db, name, password);
+	explicit_bzero(password, strlen(password));
+	free(password);
+	if (!add && rc == DB_OK) {
+		printf("password of user %s changed\n", name);
+		return 0;
+	}
+	if (!add && rc == DB_NOT_FOUND) {
+		fprintf(stderr, "wapoolctl: user \"%s\" does not exist\n", name);
+		return 1;
+	}
+	return report(rc, "user", name, id, c->db, NULL);
+}
+
+static int
+cmd_user_add(struct ctl *c)
+{
+	return cmd_user(c, true);
+}
+
+static int
+cmd_user_password(struct ctl *c)
+{
+	return cmd_user(c, false);
+}
+
+/* instances orphans [--log]: a table, or the daemon's log lines. Exit 0 even when some exist. */
+static int
+cmd_instances_orphans(struct ctl *c)
+{
+	const char *as_log = NULL;
+	struct option_spec specs[] = { { "log", &as_log, true }, { NULL, NULL, false } };
+	struct buf warnings = BUF_INIT;
+	struct orphan *list = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = parse_args(c->argc, c->argv, NULL, 0, specs)) != 0)
+		return rc;
+	if (as_log != NULL) {
+		if ((rc = orphans_log(c->db, &c->config, &n)) != DB_OK) {
+			fprintf(stderr, "wapoolctl: %s\n", db_error(c->db));
+			return 1;
+		}
+		return 0;
+	}
+	if ((rc = orphans_find(c->db, &c->config, &list, &n, &warnings)) != DB_OK) {
+		fprintf(stderr, "wapoolctl: %s\n", db_error(c->db));
+		buf_free(&warnings);
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		printf("%s\t%s\t%lld\t%s\t%s\n", list[i].name, list[i].gateway_name,
+		    list[i].instance_id, orphan_kind_str(list[i].kind), list[i].detail);
+	if (warnings.len > 0)
+		fprintf(stderr, "wapoolctl: warning: %s\n", warnings.ptr);
+	printf("%zu orphan instance(s)\n", n);
+	orphans_free(list, n);
+	buf_free(&warnings);
+	return 0;
+}
+
 struct command {
 	const char	*words[3];
 	int		(*run)(struct ctl *);
@@ -371,6 +609,20 @@ static const struct command commands[] = {
 	{ { "pool", "add", NULL },		cmd_pool_add,		true },
 	{ { "route", "add", NULL },		cmd_route_add,		true },
 	{ { "queue", "stats", NULL },		cmd_queue_stats,	true },
+	{ { "queue", "retry-dlq", NULL },	cmd_queue_retry_dlq,	true },
+	{ { "queue", "clear", NULL },		cmd_queue_clear,	true },
+	{ { "queue", "recover", NULL },		cmd_queue_recover,	true },
+	{ { "instance", "suspend", NULL },	cmd_instance_suspend,	true },
+	{ { "instance", "resume", NULL },	cmd_instance_resume,	true },
+	{ { "instance", "drain", NULL },	cmd_instance_drain,	true },
+	{ { "pool", "suspend", NULL },		cmd_pool_suspend,	true },
+	{ { "pool", "resume", NULL },		cmd_pool_resume,	true },
+	{ { "pool", "drain", NULL },		cmd_pool_drain,		true },
+	{ { "breaker", "trip", NULL },		cmd_breaker_trip,	true },
+	{ { "breaker", "reset", NULL },		cmd_breaker_reset,	true },
+	{ { "user", "add", NULL },		cmd_user_add,		true },
+	{ { "user", "password", NULL },		cmd_user_password,	true },
+	{ { "instances", "orphans", NULL },	cmd_instances_orphans,	true },
 	{ { "config", NULL, NULL },		cmd_config,		false },
 };
 
