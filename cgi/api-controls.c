@@ -10,6 +10,7 @@
 #include "log.h"
 #include "queue-ops.h"
 #include "util.h"
+#include "wake.h"
 
 /* Parse {id} and {action}; on failure answers 404 and returns -1. */
 static int
@@ -44,6 +45,9 @@ control_reply(struct req *r, bool pool, enum control c, int rc, long long id,
 	}
 	log_info("API: %s %s %s%s", pool ? "pool" : "instance", res->name, control_str(c),
 	    res->changed ? "" : " (it already was)");
+	/* A suspended instance must stop taking sends now, not within a second. */
+	if (res->changed)
+		wake_send_kind(r->app->wake, WAKE_RELOAD);
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(res->id));
 	json_object_object_add(o, "name", json_object_new_string(res->name));

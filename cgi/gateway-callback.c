@@ -23,6 +23,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "util.h"
+#include "wake.h"
 
 #define CALLBACK_MAX_BODY	(1024 * 1024)
 #define MAX_NAME_LENGTH		100	/* instances.name */
@@ -223,8 +224,10 @@ evo_messages_update(struct req *r, const struct evo_envelope *env,
 	} else
 		rc = evo_delivery(r, in, env->data, &t);
 	if (rc == DB_OK && t.acked && (rc = callbacks_note_ack(r->db, in, &recovered)) == DB_OK &&
-	    recovered)
+	    recovered) {
 		log_info("instance %s: acknowledgements are back; health degraded -> ok", in->name);
+		wake_send_kind(r->app->wake, WAKE_RELOAD);
+	}
 	if (rc != DB_OK) {
 		log_warnx("gateway callback: messages.update for %s not applied: %s", in->name,
 		    db_error(r->db));
@@ -284,6 +287,8 @@ evo_connection_update(struct req *r, const struct evo_envelope *env,
 		return;
 	}
 	if (changed) {
+		/* The daemons act on the new state now, not at their next reload. */
+		wake_send_kind(r->app->wake, WAKE_RELOAD);
 		/* Coming up is news; going down is a warning. */
 		if (strcmp(state, "connected") == 0 || strcmp(state, "connecting") == 0)
 			log_info("instance %s: %s -> %s", in->name, in->state, state);

@@ -565,6 +565,7 @@ dispatcher_run(struct dispatcher *d)
 		int64_t now = clock_mono_ms(), timeout;
 		struct curl_waitfd wake = { .fd = d->wake_fd, .events = CURL_WAIT_POLLIN };
 		int running = 0, ready = 0;
+		bool reload = false;
 
 		if (dispatch_stop_requests >= 2) {
 			log_warnx("second stop signal: exiting now; leases will expire and recover");
@@ -603,8 +604,12 @@ dispatcher_run(struct dispatcher *d)
 			timeout = 0;
 		curl_multi_poll(d->multi, d->wake_fd >= 0 ? &wake : NULL, d->wake_fd >= 0 ? 1 : 0,
 		    (int)timeout, &ready);
-		if (d->wake_fd >= 0 && (wake.revents & CURL_WAIT_POLLIN) && wake_drain(d->wake_fd) > 0)
+		if (d->wake_fd >= 0 && (wake.revents & CURL_WAIT_POLLIN) &&
+		    wake_drain(d->wake_fd, &reload) > 0) {
 			d->claim_now = true;
+			if (reload)
+				d->next_reload_ms = 0;
+		}
 	}
 	/* Outcomes must reach the database before we go: a few tries. */
 	for (attempts = 0; d->noutcomes > 0 && attempts < 20; attempts++) {

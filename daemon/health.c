@@ -110,12 +110,22 @@ void
 health_check_acks(struct dispatcher *d)
 {
 	struct buf names = BUF_INIT;
-	long long count = 0;
+	long long count = 0, *ids = NULL, k;
 
-	if (instances_mark_unacknowledged(d->db, d->config->ack_timeout_seconds, &names, &count) ==
-	    DB_OK && count > 0)
+	if (instances_mark_unacknowledged(d->db, d->config->ack_timeout_seconds, &names, &ids,
+	    &count) == DB_OK && count > 0)
 		log_error("instance(s) %s claim to be connected but their sends are not acknowledged "
 		    "after %lld s: marked degraded and taken out of rotation", names.ptr,
 		    d->config->ack_timeout_seconds);
+	/* Out of rotation now, not at the next reload: a claim may be a millisecond away. */
+	for (k = 0; k < count; k++) {
+		struct instance_row *row = dispatch_instance(d, ids[k]);
+
+		if (row != NULL) {
+			free(row->health);
+			row->health = xstrdup("degraded");
+		}
+	}
+	free(ids);
 	buf_free(&names);
 }

@@ -60,7 +60,7 @@ static const char sql_ack_recover[] =
 
 /*
  * Assignments run left to right: the *_since columns read the old state
- * before state itself is overwritten.  Parameters: new state three times,
+ * before state itself is overwritten.  Parameters: new state four times,
  * then id and the new state again for the guard.
  */
 static const char sql_connection[] =
@@ -70,6 +70,8 @@ static const char sql_connection[] =
     "   IF(state IN ('disconnected', 'refused', 'banned') AND disconnected_since IS NOT NULL,"
     "     disconnected_since, NOW(6)),"
     "   disconnected_since),"
+    /* A new session gets a new chance: the ack watchdog judges it afresh. */
+    " health = IF(? = 'connected', 'ok', health),"
     " state = ?, last_state_change_at = NOW(6)"
     " WHERE id = ? AND state <> ?";
 
@@ -238,7 +240,7 @@ callbacks_apply_connection(struct db *db, const struct callback_instance *in, co
 	int rc;
 
 	rc = db_exec(db, sql_connection, (struct db_param[]){ DB_TEXT(state), DB_TEXT(state),
-	    DB_TEXT(state), DB_INT(in->id), DB_TEXT(state) }, 5, &affected, NULL);
+	    DB_TEXT(state), DB_TEXT(state), DB_INT(in->id), DB_TEXT(state) }, 6, &affected, NULL);
 	*changed = rc == DB_OK && affected > 0;
 	return rc;
 }

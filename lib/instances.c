@@ -48,7 +48,9 @@ static const char sql_unacknowledged[] =
     " WHERE i.health = 'ok' AND i.state = 'connected' AND i.deleted_at IS NULL AND EXISTS ("
     "  SELECT 1 FROM messages m WHERE m.sent_instance_id = i.id AND m.state = 'sent'"
     "  AND m.sent_at < NOW(6) - INTERVAL ? SECOND AND m.sent_at > NOW(6) - INTERVAL 1 DAY"
-    "  AND (i.last_ack_at IS NULL OR i.last_ack_at < m.sent_at - INTERVAL 2 SECOND))";
+    "  AND (i.last_ack_at IS NULL OR i.last_ack_at < m.sent_at - INTERVAL 2 SECOND)"
+    /* A send of an earlier session says nothing about this one (a reconnect is a fresh start). */
+    "  AND (i.connected_since IS NULL OR m.sent_at > i.connected_since))";
 static const char sql_mark_degraded[] =
     "UPDATE instances SET health = 'degraded' WHERE id = ? AND health = 'ok'";
 static const char sql_alert[] =
@@ -230,16 +232,19 @@ instance_suspend(struct db *db, long long id, const char *why)
 
 int
 instances_mark_unacknowledged(struct db *db, long long ack_timeout, struct buf *names,
-    long long *count)
+    long long **ids, long long *count)
 {
 	struct db_result r;
 	size_t i;
 	int rc;
 
 	*count = 0;
+	*ids = NULL;
 	if ((rc = db_query(db, sql_unacknowledged, (struct db_param[]){ DB_INT(ack_timeout) }, 1,
 	    &r)) != DB_OK)
 		return rc;
+	if (r.nrows > 0)
+		*ids = xcalloc(r.nrows, sizeof(**ids));
 	for (i = 0; i < r.nrows; i++) {
 		long long id = db_int(&r, i, 0, 0);
 		const char *name = db_value(&r, i, 1);
@@ -253,7 +258,7 @@ instances_mark_unacknowledged(struct db *db, long long ack_timeout, struct buf *
 		(void)alert_add(db, "instance_degraded", 0, id, message);
 		free(message);
 		buf_printf(names, "%s%s", names->len ? ", " : "", name ? name : "?");
-		(*count)++;
+		(*ids)[(*count)++] = id;
 	}
 	db_result_free(&r);
 	return rc;

@@ -67,10 +67,10 @@ int	instance_suspend(struct db *db, long long id, const char *why);
 /*
  * Mark "degraded" every connected instance that has sends older than
  * ack_timeout seconds with no acknowledgement since; appends their names to
- * names (comma separated) and sets *count.
+ * names (comma separated), their ids to *ids (caller frees) and sets *count.
  */
 int	instances_mark_unacknowledged(struct db *db, long long ack_timeout, struct buf *names,
-	    long long *count);
+	    long long **ids, long long *count);
 int	alert_add(struct db *db, const char *kind, long long gateway_id, long long instance_id,
 	    const char *message);
 /* Sends per instance today (for the priority strategy's "least used"). */

@@ -73,13 +73,20 @@ wake_sender_open(const char *addresses)
 void
 wake_send(struct wake_sender *w)
 {
+	wake_send_kind(w, WAKE_CLAIM);
+}
+
+void
+wake_send_kind(struct wake_sender *w, enum wake_kind kind)
+{
+	char datagram = (char)kind;
 	size_t i;
 
 	if (w == NULL || w->fd < 0)
 		return;
 	/* A lost datagram only costs one poll interval: errors are ignored. */
 	for (i = 0; i < w->ntargets; i++)
-		(void)sendto(w->fd, "w", 1, MSG_DONTWAIT,
+		(void)sendto(w->fd, &datagram, 1, MSG_DONTWAIT,
 		    (struct sockaddr *)&w->targets[i], w->target_lens[i]);
 }
 
@@ -115,12 +122,17 @@ wake_listen(const char *address)
 }
 
 int
-wake_drain(int fd)
+wake_drain(int fd, bool *reload)
 {
 	char datagram[64];
+	ssize_t len;
 	int n = 0;
 
-	while (recv(fd, datagram, sizeof(datagram), MSG_DONTWAIT) >= 0)
+	*reload = false;
+	while ((len = recv(fd, datagram, sizeof(datagram), MSG_DONTWAIT)) >= 0) {
+		if (len > 0 && datagram[0] == (char)WAKE_RELOAD)
+			*reload = true;
 		n++;
+	}
 	return n;
 }
