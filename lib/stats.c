@@ -1,4 +1,5 @@
 /* stats.c: the one producer of queue statistics. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "stats.h"
@@ -22,7 +23,7 @@ static const char sql_queue_now[] =
     " TIMESTAMPDIFF(SECOND, MIN(IF(state = 'pending', created_at, NULL)), NOW(6))"
     " FROM messages WHERE state IN ('pending', 'sending', 'dead')";
 static const char sql_delay[] =
-    "SELECT AVG(TIMESTAMPDIFF(MICROSECOND, created_at, sent_at)) / 1000"
+    "SELECT ROUND(AVG(TIMESTAMPDIFF(MICROSECOND, created_at, sent_at)) / 1000, 1)"
     " FROM messages WHERE created_at >= UTC_DATE() AND sent_at IS NOT NULL";
 static const char sql_active_pools[] =
     "SELECT COUNT(*) FROM pools WHERE enabled = 1 AND admin_state = 'active'";
@@ -104,7 +105,8 @@ stats_today(struct db *db, struct json_object **out)
 	json_object_object_add(o, "success_rate", good + bad > 0 ?
 	    json_object_new_double((double)good / (double)(good + bad)) : NULL);
 	json_object_object_add(o, "average_delay_ms", db_value(&delay, 0, 0) != NULL ?
-	    json_object_new_double((double)db_int(&delay, 0, 0, 0)) : NULL);
+	    /* A decimal ("12.3"): db_int would refuse it and report 0. */
+	    json_object_new_double(strtod(db_value(&delay, 0, 0), NULL)) : NULL);
 	json_object_object_add(o, "active_pools", json_object_new_int64(db_int(&pools, 0, 0, 0)));
 	json_object_object_add(o, "queue_depth", json_object_new_int64(db_int(&now, 0, 0, 0)));
 	json_object_object_add(o, "in_flight", json_object_new_int64(db_int(&now, 0, 1, 0)));
