@@ -42,7 +42,7 @@ void
 api_messages_send(struct req *r)
 {
 	struct outbox_message m = { 0 };
-	struct json_tokener *tok = NULL;
+	char parse_error[160];
 	struct json_object *body = NULL, *o;
 	struct buf why = BUF_INIT;
 	const char *to = NULL, *ct = r->content_type;
@@ -61,12 +61,8 @@ api_messages_send(struct req *r)
 		json_error(r, 415, "unsupported_media_type", "Content-Type must be application/json");
 		goto out;
 	}
-	tok = json_tokener_new_ex(16);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	body = json_tokener_parse_ex(tok, r->body.ptr, (int)r->body.len);
-	if (body == NULL || !json_object_is_type(body, json_type_object) ||
-	    json_tokener_get_parse_end(tok) < r->body.len) {
-		json_error(r, 400, "malformed_json", "the body must be one JSON object");
+	if ((body = req_json_object(r, 16, parse_error, sizeof(parse_error))) == NULL) {
+		json_error(r, 400, "malformed_json", "%s", parse_error);
 		goto out;
 	}
 	if (!member(body, "tenant", &m.tenant) || !member(body, "to", &to) ||
@@ -115,7 +111,5 @@ api_messages_send(struct req *r)
 out:
 	if (body != NULL)
 		json_object_put(body);
-	if (tok != NULL)
-		json_tokener_free(tok);
 	buf_free(&why);
 }

@@ -85,7 +85,7 @@ content_type_ok(const char *type)
 static int
 queue_request_parse(struct req *r, struct queue_request *q)
 {
-	struct json_tokener *tok = NULL;
+	char parse_error[160];
 	struct json_object *o = NULL, *v;
 	const char *s;
 	size_t i;
@@ -103,20 +103,9 @@ queue_request_parse(struct req *r, struct queue_request *q)
 		json_error(r, 415, "unsupported_media_type", "Content-Type must be application/json");
 		goto out;
 	}
-	tok = json_tokener_new_ex((int)r->app->config.webhook_max_depth);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	o = json_tokener_parse_ex(tok, r->body.ptr, (int)r->body.len);
-	if (o == NULL || json_tokener_get_parse_end(tok) < r->body.len) {
-		enum json_tokener_error error = json_tokener_get_error(tok);
-
-		json_error(r, 400, "malformed_json", "malformed JSON: %s at byte %zu",
-		    o == NULL ? (error == json_tokener_continue ? "unexpected end of input" :
-		    json_tokener_error_desc(error)) : "trailing characters after the document",
-		    json_tokener_get_parse_end(tok));
-		goto out;
-	}
-	if (!json_object_is_type(o, json_type_object)) {
-		json_error(r, 400, "malformed_json", "the body must be a JSON object");
+	if ((o = req_json_object(r, (int)r->app->config.webhook_max_depth, parse_error,
+	    sizeof(parse_error))) == NULL) {
+		json_error(r, 400, "malformed_json", "%s", parse_error);
 		goto out;
 	}
 	if (!json_object_object_get_ex(o, "action", &v) || !json_object_is_type(v, json_type_string)) {
@@ -163,8 +152,6 @@ queue_request_parse(struct req *r, struct queue_request *q)
 out:
 	if (o != NULL)
 		json_object_put(o);
-	if (tok != NULL)
-		json_tokener_free(tok);
 	return rc;
 }
 

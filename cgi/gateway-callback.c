@@ -100,27 +100,17 @@ evo_status(struct json_object *v)
 static int
 evo_parse(struct req *r, struct json_object **tree, struct evo_envelope *env)
 {
-	struct json_tokener *tok = json_tokener_new_ex((int)r->app->config.webhook_max_depth);
 	struct json_object *o, *v;
+	char why[160];
 	int rc = -1;
 
 	memset(env, 0, sizeof(*env));
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	o = json_tokener_parse_ex(tok, r->body.ptr, (int)r->body.len);
-	if (o == NULL || json_tokener_get_parse_end(tok) < r->body.len) {
-		enum json_tokener_error error = json_tokener_get_error(tok);
-
-		json_error(r, 400, "malformed_json", "malformed JSON: %s at byte %zu",
-		    o == NULL ? (error == json_tokener_continue ? "unexpected end of input" :
-		    json_tokener_error_desc(error)) : "trailing characters after the document",
-		    json_tokener_get_parse_end(tok));
+	if ((o = req_json_object(r, (int)r->app->config.webhook_max_depth, why, sizeof(why))) ==
+	    NULL) {
+		json_error(r, 400, "malformed_json", "%s", why);
 		goto out;
 	}
 	*tree = o;
-	if (!json_object_is_type(o, json_type_object)) {
-		json_error(r, 400, "malformed_json", "the body must be a JSON object");
-		goto out;
-	}
 	if ((env->event = json_string_member(o, "event")) == NULL) {
 		json_error(r, 400, "missing_event", "the envelope has no \"event\" string");
 		goto out;
@@ -135,7 +125,6 @@ evo_parse(struct req *r, struct json_object **tree, struct evo_envelope *env)
 		env->data = v;
 	rc = 0;
 out:
-	json_tokener_free(tok);
 	return rc;
 }
 

@@ -298,3 +298,30 @@ json_unavailable(struct req *r)
 	json_error(r, 503, "unavailable",
 	    "the database is unreachable; nothing was stored, retry later");
 }
+
+struct json_object *
+req_json_object(struct req *r, int max_depth, char *why, size_t whylen)
+{
+	struct json_tokener *tok = json_tokener_new_ex(max_depth);
+	struct json_object *o;
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, r->body.ptr, (int)r->body.len);
+	if (o == NULL || json_tokener_get_parse_end(tok) < r->body.len) {
+		enum json_tokener_error error = json_tokener_get_error(tok);
+
+		/* The byte offset lets a sender find the fault in a large payload. */
+		snprintf(why, whylen, "malformed JSON: %s at byte %zu",
+		    o == NULL ? (error == json_tokener_continue ? "unexpected end of input" :
+		    json_tokener_error_desc(error)) : "trailing characters after the document",
+		    json_tokener_get_parse_end(tok));
+		json_object_put(o);
+		o = NULL;
+	} else if (!json_object_is_type(o, json_type_object)) {
+		snprintf(why, whylen, "the body must be a JSON object");
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}

@@ -77,6 +77,13 @@ const char *req_param(const struct req *r, const char *name);
  * (and keeps only the first max bytes) when it is longer.
  */
 int	req_read_body(struct req *r, size_t max);
+/*
+ * The body read by req_read_body() as one JSON object: strict, valid UTF-8,
+ * at most max_depth deep.  NULL on failure, with why ("malformed JSON:
+ * <parser's reason> at byte N", or "the body must be a JSON object").
+ * The caller owns the object.
+ */
+struct json_object *req_json_object(struct req *r, int max_depth, char *why, size_t whylen);
 /* Add one response header line ("Name: value", no CRLF). */
 void	req_header(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Value of a query-string argument (decoded, caller frees), or NULL. */

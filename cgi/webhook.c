@@ -134,7 +134,7 @@ webhook_business(struct req *r)
 	const char *tenant = r->params[0], *event = r->params[1], *why = NULL;
 	struct intake_event ev;
 	struct route route = { 0 };
-	struct json_tokener *tokener = NULL;
+	char parse_error[160];
 	struct json_object *payload = NULL;
 	struct buf phone_text = BUF_INIT, key = BUF_INIT, text = BUF_INIT, missing = BUF_INIT;
 	char phone[32], escaped[256];
@@ -185,20 +185,9 @@ webhook_business(struct req *r)
 		    "Content-Type must be application/json, not %s", escaped);
 		goto out;
 	}
-	tokener = json_tokener_new_ex((int)r->app->config.webhook_max_depth);
-	json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	payload = json_tokener_parse_ex(tokener, r->body.ptr, (int)r->body.len);
-	if (payload == NULL || json_tokener_get_parse_end(tokener) < r->body.len) {
-		enum json_tokener_error error = json_tokener_get_error(tokener);
-
-		webhook_reject(r, &ev, 400, "malformed_json", "malformed JSON: %s at byte %zu",
-		    payload == NULL ? (error == json_tokener_continue ?
-		    "unexpected end of input" : json_tokener_error_desc(error)) :
-		    "trailing characters after the document", json_tokener_get_parse_end(tokener));
-		goto out;
-	}
-	if (!json_object_is_type(payload, json_type_object)) {
-		webhook_reject(r, &ev, 400, "malformed_json", "the body must be a JSON object");
+	if ((payload = req_json_object(r, (int)r->app->config.webhook_max_depth, parse_error,
+	    sizeof(parse_error))) == NULL) {
+		webhook_reject(r, &ev, 400, "malformed_json", "%s", parse_error);
 		goto out;
 	}
 	if (jsonpath_get_text(payload, route.phone_path, &phone_text) != 0) {
@@ -263,8 +252,6 @@ webhook_business(struct req *r)
 out:
 	if (payload != NULL)
 		json_object_put(payload);
-	if (tokener != NULL)
-		json_tokener_free(tokener);
 	route_free(&route);
 	buf_free(&phone_text);
 	buf_free(&key);
