@@ -10,7 +10,7 @@
 #include "sim.h"
 
 /*
- * Contract: /work/shared/design/gateways.md section 1, checked against the
+ * Contract: the design notes' gateways.md (../shared/design/) section 1, checked against the
  * Evolution sources (src/main.ts error handler, guards/, abstract.router.ts
  * dataValidate, instance.controller.ts, whatsapp.baileys.service.ts).
  *
