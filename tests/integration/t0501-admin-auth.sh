@@ -53,6 +53,10 @@ like "$HTTP_BODY" 'class="error" id="e-password">wrong user name or password<' \
 like "$HTTP_BODY" "value=\"$user\"" "the form keeps the user name"
 admin_login "nobody$(unique_id)" "$pass"
 is "$HTTP_STATUS" 401 "an unknown user gets the same 401"
+admin_login "$user' OR '1'='1' -- \"><b>x" "' OR '1'='1"
+is "$HTTP_STATUS" 401 "SQL metacharacters in the user name and password sign nobody in"
+like "$HTTP_BODY" "value=\"$user&#39; OR &#39;1&#39;=&#39;1&#39; -- &quot;&gt;&lt;b&gt;x\"" \
+	"the form shows the user name back verbatim, escaped"
 
 if admin_login "$user" "$pass"; then ok "the right password: 303 and a session"; else
 	not_ok "the right password: 303 and a session" "status $HTTP_STATUS"; fi
