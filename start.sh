@@ -11,6 +11,10 @@
 #                       tests against the real stack, browser tests); stops
 #                       everything it started.  The last line is
 #                       "N passed, N failed"; exit status 1 on any failure.
+#                       The first run creates the admin user "admin" and
+#                       prints its password once; wapool keeps only its hash.
+#   ./start.sh admin-password   give "admin" a new random password, printed
+#                       once (when it was lost, or after a lock-out)
 #   ./start.sh status   which servers of the dev stack run, with PIDs
 #   ./start.sh health   GET /healthz of the dev stack
 #   ./start.sh logs [-f]  the last lines of every log (-f: follow)
@@ -52,6 +56,7 @@ setup() {
 	stack_start_sim || return 1
 	stack_migrate || return 1
 	stack_seed_demo || return 1
+	stack_seed_admin || return 1
 	stack_say "starting lighttpd + wapool.fcgi on port $WEB_PORT"
 	stack_start_lighttpd || return 1
 	stack_say "starting wapoold"
@@ -91,7 +96,10 @@ cmd_dev() {
 
 wapool dev stack is up (state in $STATE)
   web (lighttpd)    $BASE_URL/          health: $BASE_URL/healthz
-  admin             $BASE_URL/admin/
+  admin             $BASE_URL/admin/    user $ADMIN_USER
+EOF
+	admin_password_lines
+	cat << EOF
   API               $BASE_URL/api/...   header "Authorization: Bearer $API_KEY"
   simulator         $SIM_URL/           control API: $SIM_URL/_sim/instances
   MariaDB           127.0.0.1:$DB_PORT db $DB_NAME user $DB_USER password $DB_PASSWORD
@@ -111,6 +119,37 @@ curl -sS -X POST $BASE_URL/webhook/imperio/order_paid -H 'Authorization: Bearer 
 
 Then see it leave through the simulator: curl -sS $SIM_URL/_sim/sends
 Stop with ./start.sh stop; run the tests with ./start.sh test.
+EOF
+}
+
+# The admin's password, when this run made one; else how to get a new one.
+admin_password_lines() {
+	if [ -n "${STACK_ADMIN_NEW_PASSWORD:-}" ]; then
+		cat << EOF
+                    password $STACK_ADMIN_NEW_PASSWORD
+                    (shown this once: wapool keeps only its hash; lost it?
+                    ./start.sh admin-password makes a new one)
+EOF
+	else
+		cat << EOF
+                    password: the one printed when this state folder was
+                    first started (not stored; ./start.sh admin-password
+                    sets a new one and prints it)
+EOF
+	fi
+}
+
+cmd_admin_password() {
+	cmd_existing
+	if ! stack_alive MARIADB; then
+		echo "MariaDB of the dev stack in $STATE is not running (./start.sh dev first)" >&2
+		exit 1
+	fi
+	stack_admin_password || exit 1
+	cat << EOF
+New password of the admin user $ADMIN_USER at $BASE_URL/admin/ (any lock-out lifted):
+                    password $STACK_ADMIN_NEW_PASSWORD
+                    (shown this once: wapool keeps only its hash)
 EOF
 }
 
@@ -164,6 +203,7 @@ cmd_existing() {
 case ${1:-} in
 dev) cmd_dev ;;
 test) cmd_test ;;
+admin-password) cmd_admin_password ;;
 status)
 	cmd_existing
 	stack_status ;;

@@ -1,6 +1,7 @@
 /* session.c: admin session cookie -> struct req, and the CSRF check. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "form.h"
 #include "session.h"
@@ -48,10 +49,25 @@ session_csrf_valid(struct req *r)
 	return ok;
 }
 
+/*
+ * Served over TLS: the web server says so with HTTPS=on (lighttpd, Apache
+ * mod_ssl, nginx's "fastcgi_param HTTPS $https") or REQUEST_SCHEME=https.
+ * Forwarded headers are not trusted here: behind a TLS proxy set
+ * cookie_secure.
+ */
+static bool
+session_over_tls(const struct req *r)
+{
+	const char *https = req_param(r, "HTTPS"), *scheme = req_param(r, "REQUEST_SCHEME");
+
+	return (https != NULL && strcasecmp(https, "on") == 0) ||
+	    (scheme != NULL && strcasecmp(scheme, "https") == 0);
+}
+
 void
 session_cookie(struct req *r, const char *name, const char *value, long long max_age)
 {
 	req_header(r, "Set-Cookie: %s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Strict%s",
 	    name, max_age > 0 ? value : "", max_age > 0 ? max_age : 0,
-	    r->app->config.cookie_secure ? "; Secure" : "");
+	    r->app->config.cookie_secure || session_over_tls(r) ? "; Secure" : "");
 }

@@ -22,7 +22,11 @@ int	session_load(struct req *r);
  * calls from app.js).  Reads the body.  Constant-time comparison.
  */
 bool	session_csrf_valid(struct req *r);
-/* Set (max_age > 0) or clear (max_age 0) a cookie: Path=/, HttpOnly, SameSite=Strict, Secure when configured. */
+/*
+ * Set (max_age > 0) or clear (max_age 0) a cookie: Path=/, HttpOnly,
+ * SameSite=Strict, and Secure when cookie_secure is set or the request came
+ * over TLS (HTTPS=on or REQUEST_SCHEME=https from the web server).
+ */
 void	session_cookie(struct req *r, const char *name, const char *value, long long max_age);
 
 #endif

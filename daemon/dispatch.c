@@ -11,6 +11,7 @@
 
 #include "backoff.h"
 #include "dispatch.h"
+#include "housekeeping.h"
 #include "log.h"
 #include "util.h"
 #include "wake.h"
@@ -531,6 +532,7 @@ run_timers(struct dispatcher *d, int64_t now)
 	}
 	if (!d->stopping)
 		health_schedule(d, now);
+	housekeeping_run(d, now);
 }
 
 /* Deadline passed: abort what is still in flight and give it back to the queue. */

@@ -63,6 +63,8 @@ static const struct config_key keys[] = {
 	KEY(recover_interval,	CONFIG_INT,    "60", 1, 3600),
 	KEY(ack_timeout_seconds, CONFIG_INT,   "300", 1, 86400),
 	KEY(shutdown_grace_seconds, CONFIG_INT, "10", 0, 600),
+	KEY(housekeeping_delay,	CONFIG_INT,    "60", 0, 86400),
+	KEY(orphan_report_interval, CONFIG_INT, "86400", 60, 30 * 86400),
 	KEY(breaker_window_seconds, CONFIG_INT, "60", 1, 3600),
 	KEY(breaker_min_calls,	CONFIG_INT,    "10", 1, 100000),
 	KEY(breaker_failure_rate, CONFIG_DOUBLE, "0.5", 0.01, 1),

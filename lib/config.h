@@ -46,6 +46,8 @@ struct config {
 	long long recover_interval;
 	long long ack_timeout_seconds;
 	long long shutdown_grace_seconds;
+	long long housekeeping_delay;
+	long long orphan_report_interval;
 	long long breaker_window_seconds;
 	long long breaker_min_calls;
 	double	breaker_failure_rate;

@@ -560,9 +560,17 @@ fleet_capacity_alerts(struct db *db, long long *open)
 				    "capacity (%lld of %lld instances)", name != NULL ? name : "?",
 				    used * 100 / capacity, used, capacity);
 
+				/*
+				 * The unique key on open capacity alerts makes one
+				 * process of all those that noticed it the one that
+				 * raises the alert, and only that one logs it.
+				 */
 				rc = db_exec(db, sql_alert_add, (struct db_param[]){ DB_INT(gid),
 				    DB_TEXT(message) }, 2, NULL, NULL);
-				log_warnx("%s", message);
+				if (rc == DB_OK)
+					log_warnx("%s", message);
+				else if (rc == DB_DUPLICATE)
+					rc = DB_OK;
 				free(message);
 			}
 		} else if (alerts > 0)

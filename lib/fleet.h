@@ -136,8 +136,11 @@ int	fleet_instance_discard(struct db *db, long long id);
 /*
  * Raise an alert (kind "gateway_capacity", once while open) for every
  * active server at or over FLEET_WARN_PERCENT, resolve those that fell
- * back below, and log each new one.  *open gets the number of servers
- * currently warned about (may be NULL).
+ * back below, and log each new one.  Safe to call from many processes at
+ * once: a unique key lets one raise (and log) each alert.  wapoold calls
+ * it every minute; pages that change the fleet call it too, so the
+ * dashboard does not wait for the daemon.  *open gets the number of
+ * servers currently warned about (may be NULL).
  */
 int	fleet_capacity_alerts(struct db *db, long long *open);
 

@@ -16,6 +16,7 @@ lib_libwapool_a_SOURCES += lib/callbacks.c lib/callbacks.h lib/queue-ops.c lib/q
 	lib/pools.c lib/pools.h
 lib_libwapool_a_SOURCES += lib/users.c lib/users.h lib/sessions.c lib/sessions.h \
 	lib/fleet.c lib/fleet.h lib/gateway-admin.c lib/gateway-admin.h lib/views.c lib/views.h \
-	lib/orphans.c lib/orphans.h lib/outbox.c lib/outbox.h
+	lib/orphans.c lib/orphans.h lib/outbox.c lib/outbox.h \
+	lib/jobs.c lib/jobs.h
 lib_libwapool_a_SOURCES += lib/rate-calc.c lib/rate-calc.h
 lib_libwapool_a_SOURCES += lib/rate-mc.c lib/rate-local.c lib/rate-int.h

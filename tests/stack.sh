@@ -88,6 +88,15 @@
 #   stack_seed_sim              (re)create the demo instances in the simulator,
 #                               each posting its acks and connection changes
 #                               to wapool's gateway callback
+#   stack_seed_admin [USER]     create the first admin user (USER, default
+#                               ADMIN_USER of $STATE/env: "admin") with a
+#                               random password, unless it exists.  The
+#                               password is only put in STACK_ADMIN_NEW_PASSWORD,
+#                               a shell variable (never $STATE/env or a log):
+#                               start.sh prints it once; empty when the user
+#                               existed already.
+#   stack_admin_password [USER] give that user a new random password (and
+#                               lift a lock-out); same variable
 #   stack_sample_order [ID] [STATUS]   print a WooCommerce-shaped order (JSON)
 #
 # Helpers
@@ -103,7 +112,8 @@
 # NAME_PID and NAME_PID_START (kernel start time, guards against PID reuse)
 # for NAME in MARIADB MEMCACHED SIM LIGHTTPD APACHE DAEMON_1..DAEMON_4,
 # SPAWN_FCGI_PIDS, APACHE_MODE, STACK_CORE (the services to keep running),
-# DEMO_TOKEN_1..4, ROUTE_SECRET_ORDER_PAID, ROUTE_SECRET_ORDER_EXPIRED.
+# DEMO_TOKEN_1..4, ROUTE_SECRET_ORDER_PAID, ROUTE_SECRET_ORDER_EXPIRED,
+# ADMIN_USER (its password is not kept anywhere: only its hash, in MariaDB).
 
 STACK_PACKAGES="build-essential autoconf automake libtool pkg-config
 libfcgi-dev libcurl4-openssl-dev libjson-c-dev libmariadb-dev mariadb-server
@@ -1091,6 +1101,49 @@ stack_seed_demo() {
 	stack_env_set ROUTE_SECRET_ORDER_PAID "$paid"
 	stack_env_set ROUTE_SECRET_ORDER_EXPIRED "$expired"
 	stack_env_set DEMO_SEEDED 1
+}
+
+# A password people can type: 20 characters of URL-safe base64 (120 bits).
+stack_admin_random_password() {
+	head -c 15 /dev/urandom | base64 | tr '+/' '-_'
+}
+
+# stack_admin_set add|password USER: wapoolctl user add|password USER with a
+# new random password on stdin; the password goes to STACK_ADMIN_NEW_PASSWORD,
+# what wapoolctl said to STACK_ADMIN_OUT.
+stack_admin_set() {
+	local pw
+	pw=$(stack_admin_random_password) || return 1
+	STACK_ADMIN_OUT=$(printf '%s\n' "$pw" |
+		stack_wapoolctl user "$1" "$2" --password-stdin 2>&1) || return 1
+	printf '$ wapoolctl user %s %s --password-stdin (the password is not logged)\n%s\n' \
+		"$1" "$2" "$STACK_ADMIN_OUT" >> "$STATE/logs/wapoolctl.log"
+	STACK_ADMIN_NEW_PASSWORD=$pw
+}
+
+stack_seed_admin() {
+	local user
+	STACK_ADMIN_NEW_PASSWORD=
+	stack_env_load
+	[ -n "${ADMIN_USER:-}" ] || stack_env_set ADMIN_USER admin
+	user=${1:-$ADMIN_USER}
+	stack_admin_set add "$user" && return 0
+	case $STACK_ADMIN_OUT in
+	*"already exists"*) return 0 ;;
+	esac
+	printf '%s\n' "$STACK_ADMIN_OUT" >> "$STATE/logs/wapoolctl.log"
+	stack_tail "$STATE/logs/wapoolctl.log" 5
+	stack_err "wapoolctl user add $user failed"
+}
+
+stack_admin_password() {
+	local user
+	STACK_ADMIN_NEW_PASSWORD=
+	stack_env_load
+	[ -n "${ADMIN_USER:-}" ] || stack_env_set ADMIN_USER admin
+	user=${1:-$ADMIN_USER}
+	stack_admin_set password "$user" && return 0
+	stack_err "wapoolctl user password $user failed: $STACK_ADMIN_OUT"
 }
 
 # A WooCommerce order as its webhook posts it (about 1.7 KiB).

@@ -2,7 +2,7 @@
 # t0501-admin-auth.sh: admin sign-in, sessions, lock-out and CSRF.  Every
 # admin page and API needs auth; a POST without the CSRF token is refused;
 # only SHA-256 of the session token is stored; cookies are HttpOnly +
-# SameSite=Strict.
+# SameSite=Strict, and Secure when the web server says TLS (HTTPS=on).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/admin.sh"
 
@@ -53,6 +53,10 @@ like "$HTTP_BODY" 'class="error" id="e-password">wrong user name or password<' \
 like "$HTTP_BODY" "value=\"$user\"" "the form keeps the user name"
 admin_login "nobody$(unique_id)" "$pass"
 is "$HTTP_STATUS" 401 "an unknown user gets the same 401"
+admin_login "$user' OR '1'='1' -- \"><b>x" "' OR '1'='1"
+is "$HTTP_STATUS" 401 "SQL metacharacters in the user name and password sign nobody in"
+like "$HTTP_BODY" "value=\"$user&#39; OR &#39;1&#39;=&#39;1&#39; -- &quot;&gt;&lt;b&gt;x\"" \
+	"the form shows the user name back verbatim, escaped"
 
 if admin_login "$user" "$pass"; then ok "the right password: 303 and a session"; else
 	not_ok "the right password: 303 and a session" "status $HTTP_STATUS"; fi
@@ -74,6 +78,35 @@ http POST /admin/login -c "$TEST_TMP/c3" -b "$TEST_TMP/c3" --ctype application/x
 like "$(printf '%s\n' "$HTTP_HEADERS" | grep -i '^Set-Cookie: wapool_session')" \
 	'wapool_session=[0-9a-f]{64}; Path=/; Max-Age=43200; HttpOnly; SameSite=Strict' \
 	"the session cookie is HttpOnly, SameSite=Strict, session_hours long"
+unlike "$(printf '%s\n' "$HTTP_HEADERS" | grep -i '^Set-Cookie: wapool_session')" 'Secure' \
+	"over plain HTTP (cookie_secure = no) it is not marked Secure"
+
+# Over TLS the web server passes HTTPS=on: the cookies are Secure.  wapool.fcgi
+# run as plain CGI (no FastCGI socket) takes the request from its environment.
+cgi() {	# METHOD PATH [ENV=VALUE]... < body: the raw CGI answer
+	local method=$1 path=$2
+	shift 2
+	env -i PATH=/usr/bin:/bin WAPOOL_CONF="$WAPOOL_CONF" REQUEST_METHOD="$method" \
+		REQUEST_URI="$path" SCRIPT_NAME= PATH_INFO="$path" SERVER_PROTOCOL=HTTP/1.1 \
+		REMOTE_ADDR=127.0.0.1 "$@" "$FCGI_BIN" 2>> "$TEST_TMP/cgi.err"
+}
+out=$(cgi GET /admin/login HTTPS=on < /dev/null)
+like "$(printf '%s\n' "$out" | grep '^Set-Cookie: wapool_login=')" 'HttpOnly; SameSite=Strict; Secure' \
+	"with HTTPS=on the login form's cookie is Secure"
+lc=$(printf '%s\n' "$out" | sed -n 's/^Set-Cookie: wapool_login=\([0-9a-f]*\);.*/\1/p')
+lcsrf=$(printf '%s\n' "$out" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -n 1 | sed 's/.*value="//; s/"$//')
+body="csrf=$lcsrf&username=$user&password=$pass"
+out=$(printf '%s' "$body" | cgi POST /admin/login HTTPS=on HTTP_COOKIE="wapool_login=$lc" \
+	CONTENT_TYPE=application/x-www-form-urlencoded CONTENT_LENGTH=${#body})
+like "$(printf '%s\n' "$out" | grep '^Set-Cookie: wapool_session=')" \
+	'wapool_session=[0-9a-f]{64}; Path=/; Max-Age=[0-9]+; HttpOnly; SameSite=Strict; Secure' \
+	"with HTTPS=on the session cookie is Secure"
+out=$(cgi GET /admin/login REQUEST_SCHEME=https < /dev/null)
+like "$(printf '%s\n' "$out" | grep '^Set-Cookie: wapool_login=')" '; Secure' \
+	"REQUEST_SCHEME=https counts as TLS too"
+out=$(cgi GET /admin/login HTTP_X_FORWARDED_PROTO=https < /dev/null)
+unlike "$(printf '%s\n' "$out" | grep '^Set-Cookie: wapool_login=')" 'Secure' \
+	"a client's X-Forwarded-Proto alone does not (set cookie_secure behind a TLS proxy)"
 
 # --- CSRF ------------------------------------------------------------------
 NOCSRF=1 page POST /admin/gateways name=csrf-test kind=evolution base_url=http://127.0.0.1:9 capacity=1

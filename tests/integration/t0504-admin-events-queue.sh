@@ -23,6 +23,18 @@ like "$HTTP_BODY" '&lt;img src=x onerror=alert\(1\)&gt;' "its reason shows the v
 unlike "$HTTP_BODY" '<img src=x' "no markup from the reason reaches the page"
 page GET '/admin/webhooks?tab=events&status=accepted&tenant=imperio'
 unlike "$HTTP_BODY" "events/$ev\"" "the status filter leaves it out of the accepted list"
+page GET '/admin/webhooks?tab=events&event=order_paid&tenant=imperio'
+like "$HTTP_BODY" "<a href=\"/admin/webhooks/events/$ev\">$ev</a>" "the event filter keeps it under its event"
+like "$HTTP_BODY" 'name="event"[^>]* value="order_paid"' "and the filter form keeps the value"
+page GET '/admin/webhooks?tab=events&event=order_expired&tenant=imperio'
+unlike "$HTTP_BODY" "events/$ev\"" "the event filter leaves it out under another event"
+# SQL and HTML metacharacters in the filters: bound, not spliced; shown verbatim, escaped
+page GET "/admin/webhooks?tab=events&tenant=x%27%20OR%20%271%27%3D%271&event=%22%3E%3Cb%3Ex"
+is "$HTTP_STATUS" 200 "filters holding quotes and markup: 200"
+like "$HTTP_BODY" 'No event matches' "a quote in a filter matches nothing (no SQL injection)"
+like "$HTTP_BODY" 'value="x&#39; OR &#39;1&#39;=&#39;1"' "the tenant filter is shown verbatim, escaped"
+like "$HTTP_BODY" 'value="&quot;&gt;&lt;b&gt;x"' "the event filter too"
+unlike "$HTTP_BODY" '<b>x' "no markup from a filter reaches the page"
 page GET "/admin/webhooks/events/$ev"
 is "$HTTP_STATUS" 200 "the event's page: 200"
 like "$HTTP_BODY" '&quot;note&quot;:&quot;&lt;script&gt;alert\(&#39;pwn&#39;\)&lt;/script&gt;&quot;' \
