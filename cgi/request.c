@@ -214,10 +214,20 @@ req_access_log(struct req *r)
 	struct tm tm;
 	time_t now = time(NULL);
 	int64_t elapsed_us = clock_mono_us() - r->started_us;
+	const char *secret;
 	int n;
 
 	/* The path is request-derived: escaped so it cannot forge a log line. */
-	log_escape(r->path, strlen(r->path), path, sizeof(path));
+	if (r->path_secret != NULL && r->path_secret[0] != '\0' &&
+	    (secret = strstr(r->path, r->path_secret)) != NULL) {
+		/* A secret in the path (the gateway callback token) is logged as "***". */
+		char *masked = xasprintf("%.*s***%s", (int)(secret - r->path), r->path,
+		    secret + strlen(r->path_secret));
+
+		log_escape(masked, strlen(masked), path, sizeof(path));
+		free(masked);
+	} else
+		log_escape(r->path, strlen(r->path), path, sizeof(path));
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n = snprintf(line, sizeof(line), "%s %s %s %d %zu %.3f\n", stamp,

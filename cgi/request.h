@@ -49,6 +49,7 @@ struct req {
 	const char	*remote_addr;
 	char		*params[REQ_MAX_PARAMS];	/* path segments matched by '*' */
 	size_t		 nparams;
+	const char	*path_secret;	/* a secret path segment (params[0]), never logged */
 	struct buf	 body;
 	bool		 body_read;
 	bool		 body_too_large;

@@ -21,46 +21,47 @@ struct route_entry {
 	const char	*pattern;	/* '*' matches exactly one non-empty segment */
 	void		(*handler)(struct req *);
 	enum auth	 auth;
+	bool		 secret_segment;	/* the first '*' is a secret: masked in the access log */
 };
 
 /* First match wins: specific paths before the generic webhook pattern. */
 static const struct route_entry table[] = {
-	{ "POST", "/webhook/*/*",		webhook_business,	AUTH_NONE },
-	{ "GET",  "/healthz",			health_check,		AUTH_NONE },
-	{ "GET",  "/api/webhooks/stats",	api_stats_today,	AUTH_API_KEY },
-	{ "POST", "/webhook/gateway/evolution/*",	gateway_callback_evolution, AUTH_NONE },
-	{ "POST", "/webhook/gateway/evolution/*/*",	gateway_callback_evolution, AUTH_NONE },
-	{ "GET",  "/api/whatsapp/queue/stats",	api_queue_stats,	AUTH_API_KEY },
-	{ "POST", "/api/whatsapp/queue/stats",	api_queue_action,	AUTH_API_KEY },
-	{ "GET",  "/api/webhooks/pools",	api_pools,		AUTH_API_KEY },
-	{ "POST", "/api/instances/*/*",		api_instance_control,	AUTH_API_KEY },
-	{ "POST", "/api/pools/*/*",		api_pool_control,	AUTH_API_KEY },
-	{ "GET",  "/api/evolution/usage",	api_evolution_usage,	AUTH_API_KEY },
-	{ "GET",  "/api/instances/connected",	api_instances_connected, AUTH_API_KEY },
-	{ "GET",  "/api/instances/*",		api_instance_state,	AUTH_API_KEY },
-	{ "POST", "/api/messages",		api_messages_send,	AUTH_API_KEY },
-	{ "GET",  "/admin",			page_admin_root,	AUTH_NONE },
-	{ "GET",  "/admin/login",		page_login_form,	AUTH_NONE },
-	{ "POST", "/admin/login",		page_login,		AUTH_NONE },
-	{ "POST", "/admin/logout",		page_logout,		AUTH_SESSION },
-	{ "GET",  "/admin/",			page_dashboard,		AUTH_SESSION },
-	{ "GET",  "/admin/gateways",		page_gateways,		AUTH_SESSION },
-	{ "POST", "/admin/gateways",		page_gateway_add,	AUTH_SESSION },
-	{ "GET",  "/admin/gateways/*",		page_gateway_edit,	AUTH_SESSION },
-	{ "POST", "/admin/gateways/*",		page_gateway_update,	AUTH_SESSION },
-	{ "POST", "/admin/gateways/*/test",	page_gateway_test,	AUTH_SESSION },
-	{ "POST", "/admin/gateways/*/active",	page_gateway_active,	AUTH_SESSION },
-	{ "GET",  "/admin/instances",		page_instances,		AUTH_SESSION },
-	{ "POST", "/admin/instances",		page_instance_add,	AUTH_SESSION },
-	{ "GET",  "/admin/instances/orphans",	page_orphans,		AUTH_SESSION },
-	{ "POST", "/admin/instances/orphans",	page_orphan_delete,	AUTH_SESSION },
-	{ "GET",  "/admin/instances/*/connect",	page_instance_connect,	AUTH_SESSION },
-	{ "GET",  "/admin/instances/*/delete",	page_instance_delete_form, AUTH_SESSION },
-	{ "POST", "/admin/instances/*/delete",	page_instance_delete,	AUTH_SESSION },
-	{ "GET",  "/admin/webhooks",		page_webhooks,		AUTH_SESSION },
-	{ "GET",  "/admin/webhooks/events/*",	page_webhook_event,	AUTH_SESSION },
-	{ "GET",  "/admin/queue",		page_queue,		AUTH_SESSION },
-	{ "POST", "/admin/queue/*",		page_queue_action,	AUTH_SESSION },
+	{ "POST", "/webhook/*/*",		webhook_business,	AUTH_NONE, false },
+	{ "GET",  "/healthz",			health_check,		AUTH_NONE, false },
+	{ "GET",  "/api/webhooks/stats",	api_stats_today,	AUTH_API_KEY, false },
+	{ "POST", "/webhook/gateway/evolution/*",	gateway_callback_evolution, AUTH_NONE, true },
+	{ "POST", "/webhook/gateway/evolution/*/*",	gateway_callback_evolution, AUTH_NONE, true },
+	{ "GET",  "/api/whatsapp/queue/stats",	api_queue_stats,	AUTH_API_KEY, false },
+	{ "POST", "/api/whatsapp/queue/stats",	api_queue_action,	AUTH_API_KEY, false },
+	{ "GET",  "/api/webhooks/pools",	api_pools,		AUTH_API_KEY, false },
+	{ "POST", "/api/instances/*/*",		api_instance_control,	AUTH_API_KEY, false },
+	{ "POST", "/api/pools/*/*",		api_pool_control,	AUTH_API_KEY, false },
+	{ "GET",  "/api/evolution/usage",	api_evolution_usage,	AUTH_API_KEY, false },
+	{ "GET",  "/api/instances/connected",	api_instances_connected, AUTH_API_KEY, false },
+	{ "GET",  "/api/instances/*",		api_instance_state,	AUTH_API_KEY, false },
+	{ "POST", "/api/messages",		api_messages_send,	AUTH_API_KEY, false },
+	{ "GET",  "/admin",			page_admin_root,	AUTH_NONE, false },
+	{ "GET",  "/admin/login",		page_login_form,	AUTH_NONE, false },
+	{ "POST", "/admin/login",		page_login,		AUTH_NONE, false },
+	{ "POST", "/admin/logout",		page_logout,		AUTH_SESSION, false },
+	{ "GET",  "/admin/",			page_dashboard,		AUTH_SESSION, false },
+	{ "GET",  "/admin/gateways",		page_gateways,		AUTH_SESSION, false },
+	{ "POST", "/admin/gateways",		page_gateway_add,	AUTH_SESSION, false },
+	{ "GET",  "/admin/gateways/*",		page_gateway_edit,	AUTH_SESSION, false },
+	{ "POST", "/admin/gateways/*",		page_gateway_update,	AUTH_SESSION, false },
+	{ "POST", "/admin/gateways/*/test",	page_gateway_test,	AUTH_SESSION, false },
+	{ "POST", "/admin/gateways/*/active",	page_gateway_active,	AUTH_SESSION, false },
+	{ "GET",  "/admin/instances",		page_instances,		AUTH_SESSION, false },
+	{ "POST", "/admin/instances",		page_instance_add,	AUTH_SESSION, false },
+	{ "GET",  "/admin/instances/orphans",	page_orphans,		AUTH_SESSION, false },
+	{ "POST", "/admin/instances/orphans",	page_orphan_delete,	AUTH_SESSION, false },
+	{ "GET",  "/admin/instances/*/connect",	page_instance_connect,	AUTH_SESSION, false },
+	{ "GET",  "/admin/instances/*/delete",	page_instance_delete_form, AUTH_SESSION, false },
+	{ "POST", "/admin/instances/*/delete",	page_instance_delete,	AUTH_SESSION, false },
+	{ "GET",  "/admin/webhooks",		page_webhooks,		AUTH_SESSION, false },
+	{ "GET",  "/admin/webhooks/events/*",	page_webhook_event,	AUTH_SESSION, false },
+	{ "GET",  "/admin/queue",		page_queue,		AUTH_SESSION, false },
+	{ "POST", "/admin/queue/*",		page_queue_action,	AUTH_SESSION, false },
 };
 
 /* Match path against pattern, capturing '*' segments into r->params. */
@@ -193,6 +194,8 @@ router_dispatch(struct req *r)
 	}
 	buf_free(&allowed);
 	route_match(r, found->pattern, r->path, true);
+	if (found->secret_segment && r->nparams > 0)
+		r->path_secret = r->params[0];
 	if (found->auth == AUTH_SESSION && !admin_session_valid(r))
 		return;
 	if (found->auth == AUTH_API_KEY && !api_key_valid(r) && !api_session_valid(r)) {
