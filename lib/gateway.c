@@ -94,6 +94,12 @@ gateway_request_apply(CURL *easy, struct gateway_request *r, long connect_timeou
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, response);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "wapool/" WAPOOL_VERSION);
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	/*
+	 * Gateway answers are a few hundred bytes and the body is collected
+	 * in our own buffer whatever its size: libcurl's 16 KiB read buffer
+	 * per handle cost wapoold 4 MiB at 256 sends in flight.
+	 */
+	curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 4096L);
 	if (r->body != NULL) {
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, r->body);
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(r->body));

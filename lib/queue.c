@@ -5,6 +5,14 @@
  * Statements whose length depends on a batch size are padded to the next
  * power of two (with id 0, which matches nothing) so a connection caches
  * a dozen prepared statements, not one per batch size.
+ *
+ * The UPDATEs that name their rows by id force the primary key.  Their
+ * guard (state = 'pending' / 'sending') is also the first column of
+ * idx_messages_claim, and the optimizer, planning on stale statistics,
+ * took that index instead: each claim then scanned every pending row and
+ * each outcome batch every sending row (plus the delete-marked entries
+ * purge had not removed yet), so a 20,000-message backlog drained at a
+ * fraction of the rate a batch of primary-key lookups gives.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +32,11 @@ static const char sql_claim_select[] =
     " FROM messages WHERE state = 'pending' AND priority = ? AND not_before <= NOW(6)"
     " ORDER BY not_before, id LIMIT ? FOR UPDATE SKIP LOCKED";
 static const char sql_claim_update_head[] =
-    "UPDATE messages SET state = 'sending', lease_owner = ?,"
+    "UPDATE messages FORCE INDEX (PRIMARY) SET state = 'sending', lease_owner = ?,"
     " lease_until = NOW(6) + INTERVAL ? SECOND, claimed_at = NOW(6), wait_reason = NULL"
     " WHERE state = 'pending' AND id IN (";
 static const char sql_expire_head[] =
-    "UPDATE messages SET state = 'expired', finished_at = NOW(6),"
+    "UPDATE messages FORCE INDEX (PRIMARY) SET state = 'expired', finished_at = NOW(6),"
     " last_error = 'expired before it could be sent'"
     " WHERE state = 'pending' AND id IN (";
 static const char sql_sticky_head[] =
@@ -36,7 +44,7 @@ static const char sql_sticky_head[] =
     " WHERE (tenant_id, recipient) IN (";
 
 static const char sql_outcome_head[] =
-    "UPDATE messages m JOIN (";
+    "UPDATE messages m FORCE INDEX (PRIMARY) JOIN (";
 static const char sql_outcome_first_row[] =
     "SELECT ? AS id, ? AS new_state, ? AS spent, ? AS delay_ms, ? AS error,"
     " ? AS instance_id, ? AS gateway_id, ? AS failover_from";
@@ -315,20 +323,32 @@ queue_write_outcomes(struct db *db, const char *owner, struct outcome *o, size_t
 	return rc;
 }
 
-/* Remember who wrote to whom, and apply receipts that beat the send record. */
-static void
-queue_after_sent(struct db *db, struct outcome *o, size_t n)
+/*
+ * Remember who wrote to whom, apply receipts that beat the send record,
+ * stamp last_sent_at.  Stops at the first failure and returns it: inside
+ * the outcome transaction a deadlock has rolled everything back, and the
+ * caller must know.  Outside one (transaction false) every statement is
+ * tried and failures are only logged: none of them can lose a message.
+ */
+static int
+queue_after_sent(struct db *db, struct outcome *o, size_t n, bool transaction)
 {
-	size_t i, sent = 0, k = 0, total;
+	size_t i, j, sent = 0, ninst = 0, k = 0, total;
 	long long *ids = xcalloc(n, sizeof(*ids)), *instances = xcalloc(n, sizeof(*instances));
 	struct db_param *p;
 	struct buf sql = BUF_INIT;
+	int rc = DB_OK, r;
 
-	for (i = 0; i < n; i++)
-		if (o[i].kind == OUTCOME_SENT) {
-			ids[sent] = o[i].message_id;
-			instances[sent++] = o[i].instance_id;
-		}
+	for (i = 0; i < n; i++) {
+		if (o[i].kind != OUTCOME_SENT)
+			continue;
+		ids[sent++] = o[i].message_id;
+		/* A batch goes through a handful of instances: one id each. */
+		for (j = 0; j < ninst && instances[j] != o[i].instance_id; j++)
+			;
+		if (j == ninst)
+			instances[ninst++] = o[i].instance_id;
+	}
 	if (sent == 0)
 		goto out;
 	total = padded(sent);
@@ -344,17 +364,63 @@ queue_after_sent(struct db *db, struct outcome *o, size_t n)
 	}
 	buf_puts(&sql, sql_affinity_tail);
 	/* Best effort: a lost affinity only loses stickiness, never a message. */
-	if (db_exec(db, sql.ptr, p, k, NULL, NULL) != DB_OK)
-		log_warnx("queue: recipient affinity not written: %s", db_error(db));
+	r = db_exec(db, sql.ptr, p, k, NULL, NULL);
 	free(p);
-	if (update_ids(db, sql_apply_receipts_head, NULL, 0, ids, sent, NULL) != DB_OK)
+	if (r != DB_OK) {
+		if (transaction) {
+			rc = r;
+			goto out;
+		}
+		log_warnx("queue: recipient affinity not written: %s", db_error(db));
+	}
+	if ((r = update_ids(db, sql_apply_receipts_head, NULL, 0, ids, sent, NULL)) != DB_OK) {
+		if (transaction) {
+			rc = r;
+			goto out;
+		}
 		log_warnx("queue: early receipts not applied: %s", db_error(db));
-	if (update_ids(db, sql_last_sent_head, NULL, 0, instances, sent, NULL) != DB_OK)
+	}
+	if ((r = update_ids(db, sql_last_sent_head, NULL, 0, instances, ninst, NULL)) != DB_OK) {
+		if (transaction) {
+			rc = r;
+			goto out;
+		}
 		log_warnx("queue: last_sent_at not written: %s", db_error(db));
+	}
 out:
 	buf_free(&sql);
 	free(ids);
 	free(instances);
+	return rc;
+}
+
+/*
+ * One chunk of outcomes and what follows from them, in one transaction:
+ * one commit (one log flush) instead of one per statement.  When a
+ * follow-up statement fails, the outcomes are written again on their
+ * own, as they would be without the transaction, and the follow-ups are
+ * tried once more statement by statement.
+ */
+static int
+queue_record_chunk(struct db *db, const char *owner, struct outcome *o, size_t n)
+{
+	int rc;
+
+	if ((rc = db_begin(db)) != DB_OK)
+		return rc;
+	if ((rc = queue_write_outcomes(db, owner, o, n)) != DB_OK) {
+		db_rollback(db);
+		return rc;
+	}
+	if (queue_after_sent(db, o, n, true) == DB_OK)
+		return db_commit(db);
+	log_warnx("queue: writing outcomes with their follow-ups failed (%s); "
+	    "writing them apart", db_error(db));
+	db_rollback(db);
+	if ((rc = queue_write_outcomes(db, owner, o, n)) != DB_OK)
+		return rc;
+	(void)queue_after_sent(db, o, n, false);
+	return DB_OK;
 }
 
 int
@@ -367,9 +433,8 @@ queue_record(struct db *db, const char *owner, struct outcome *outcomes, size_t 
 	while (done < n) {
 		size_t chunk = n - done > 256 ? 256 : n - done;
 
-		if ((rc = queue_write_outcomes(db, owner, outcomes + done, chunk)) != DB_OK)
+		if ((rc = queue_record_chunk(db, owner, outcomes + done, chunk)) != DB_OK)
 			return rc;
-		queue_after_sent(db, outcomes + done, chunk);
 		done += chunk;
 	}
 	return DB_OK;

@@ -56,7 +56,8 @@
 #                               datadir (kill -9 $MARIADB_PID works too)
 #   stack_start_memcached / stack_stop_memcached  -M (errors, never evicts)
 #   stack_start_sim / stack_stop_sim   wapool-sim; SIM_WEBHOOK_URL, when set,
-#                               is passed as --webhook-url
+#                               is passed as --webhook-url, STACK_SIM_THREADS
+#                               as --threads (benchmarks)
 #   stack_start_lighttpd / stack_stop_lighttpd   conf/lighttpd.conf.in, the
 #                               FastCGI processes started by lighttpd
 #   stack_start_apache [proxy|fcgid] / stack_stop_apache   proxy (default):
@@ -640,6 +641,7 @@ stack_start_sim() {
 	stack_wait_port_free "$SIM_PORT" || return 1
 	args=(--port "$SIM_PORT" --api-key "$SIM_API_KEY" --record "$SIM_RECORD")
 	[ -n "${SIM_WEBHOOK_URL:-}" ] && args+=(--webhook-url "$SIM_WEBHOOK_URL")
+	[ -n "${STACK_SIM_THREADS:-}" ] && args+=(--threads "$STACK_SIM_THREADS")
 	off=$(stat -c %s "$log" 2> /dev/null || echo 0)
 	stack_spawn SIM "$log" "$SIM_BIN" "${args[@]}"
 	# Ready when it says so (or, failing that, when the port accepts).

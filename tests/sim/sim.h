@@ -153,6 +153,7 @@ struct sim_config {
 	const char	*record_path;
 	const char	*server_url;	/* "http://bind:port" */
 	size_t		 max_sends;
+	unsigned	 threads;	/* 0: a thread per connection */
 };
 extern struct sim_config sim_cfg;
 
