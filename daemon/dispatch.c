@@ -62,8 +62,17 @@ message_outcome(struct dispatcher *d, struct queued_message *m, enum outcome_kin
 static void
 db_failed(struct dispatcher *d, const char *what)
 {
-	int64_t now = clock_mono_ms();
+	int64_t now;
 
+	if (db_busy(d->db)) {
+		/*
+		 * A deadlock or lock wait timeout is another daemon's transaction
+		 * in the way, not an outage: run it again in a moment.
+		 */
+		log_info("database busy (%s): %s; retrying", what, db_error(d->db));
+		return;
+	}
+	now = clock_mono_ms();
 	if (!d->db_down)
 		log_warnx("database unreachable (%s): %s; outcomes are kept until it is back",
 		    what, db_error(d->db));

@@ -23,6 +23,7 @@ struct db {
 	MYSQL		*conn;		/* NULL while disconnected */
 	const struct config *config;
 	bool		 in_transaction;
+	bool		 busy;		/* the last failure was a deadlock or lock wait timeout */
 	char		 error[512];
 	struct stmt_slot cache[STMT_CACHE_SLOTS];
 };
@@ -93,7 +94,17 @@ db_connect(struct db *db)
 	/* Auto-reconnect silently drops prepared statements (stack.md pitfall 12). */
 	mysql_optionsv(conn, MYSQL_OPT_RECONNECT, &no);
 	mysql_optionsv(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_optionsv(conn, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+	/*
+	 * UTC everywhere.  READ COMMITTED: no gap locks, so daemons claiming
+	 * with SKIP LOCKED at once do not deadlock on each other's index gaps
+	 * (they did under REPEATABLE READ), and nothing here needs repeatable
+	 * reads.  A row lock is never waited on for InnoDB's 50 s default:
+	 * wapool's transactions are milliseconds long, so a longer wait is a
+	 * stuck peer, and the caller's retry beats a frozen loop.
+	 */
+	mysql_optionsv(conn, MYSQL_INIT_COMMAND,
+	    "SET time_zone = '+00:00', tx_isolation = 'READ-COMMITTED',"
+	    " innodb_lock_wait_timeout = 10");
 	if (mysql_real_connect(conn, c->db_host, c->db_user, c->db_password,
 	    c->db_name, (unsigned int)c->db_port,
 	    c->db_socket[0] != '\0' ? c->db_socket : NULL, 0) == NULL) {
@@ -142,6 +153,12 @@ db_error(const struct db *db)
 	return db->error;
 }
 
+bool
+db_busy(const struct db *db)
+{
+	return db->busy;
+}
+
 static uint32_t
 sql_hash(const char *s)
 {
@@ -157,6 +174,18 @@ static int
 db_fail(struct db *db, unsigned int code, const char *message)
 {
 	snprintf(db->error, sizeof(db->error), "%u: %s", code, message);
+	db->busy = code == ER_LOCK_DEADLOCK || code == ER_LOCK_WAIT_TIMEOUT;
+	if (db->busy) {
+		/*
+		 * A fresh connection: after a deadlock reported while a SELECT ...
+		 * FOR UPDATE's rows were read (mysql_stmt_store_result), the next
+		 * execute of that cached statement waited forever for an answer
+		 * (seen with two daemons claiming at once).  The server has rolled
+		 * the transaction back already; reconnecting costs a millisecond.
+		 */
+		db_disconnect(db);
+		return DB_ERROR;
+	}
 	if (code == ER_DUP_ENTRY || code == ER_DUP_UNIQUE)
 		return DB_DUPLICATE;
 	if (db_errno_is_lost(code) || code == CR_SERVER_HANDSHAKE_ERR) {

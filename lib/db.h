@@ -86,5 +86,10 @@ void	 db_rollback(struct db *db);
 
 /* The last error text (for logs; never shown to webhook senders). */
 const char *db_error(const struct db *db);
+/*
+ * True when the last failure (DB_ERROR) was a deadlock or a lock wait
+ * timeout: the transaction was rolled back and may simply be run again.
+ */
+bool	 db_busy(const struct db *db);
 
 #endif

@@ -85,17 +85,27 @@ static const char sql_apply_receipts_head[] =
     /* Guard on rank, not on 'sent' alone: a live ack may land between the two statements. */
     " WHERE ((m.state = 'sent' AND r.status IN ('delivered', 'read', 'failed'))"
     "   OR (m.state = 'delivered' AND r.status = 'read')) AND m.id IN (";
-static const char sql_recover[] =
-    "UPDATE messages SET state = 'pending', lease_owner = NULL, lease_until = NULL,"
-    " wait_reason = 'lease recovered', not_before = NOW(6)"
-    " WHERE state = 'sending' AND lease_until < NOW(6)";
-static const char sql_expire_overdue[] =
-    "UPDATE messages SET state = 'expired', finished_at = NOW(6),"
-    " last_error = 'expired before it could be sent'"
-    " WHERE state = 'pending' AND expires_at IS NOT NULL AND expires_at <= NOW(6)";
-static const char sql_extend[] =
-    "UPDATE messages SET lease_until = NOW(6) + INTERVAL ? SECOND"
-    " WHERE state = 'sending' AND lease_owner = ?";
+/*
+ * The timers' sweeps read ids first (a consistent read: no locks) and then
+ * update those rows by primary key, guarded by the state they were read
+ * in.  An UPDATE that scanned a state range instead would take next-key
+ * locks on it and deadlock with other daemons' claims, which write into
+ * the same range (seen with two daemons starting together).
+ */
+static const char sql_recover_select[] =
+    "SELECT id FROM messages WHERE state = 'sending' AND lease_until < NOW(6) LIMIT 1000";
+static const char sql_recover_head[] =
+    "UPDATE messages FORCE INDEX (PRIMARY) SET state = 'pending', lease_owner = NULL,"
+    " lease_until = NULL, wait_reason = 'lease recovered', not_before = NOW(6)"
+    " WHERE state = 'sending' AND lease_until < NOW(6) AND id IN (";
+static const char sql_expire_select[] =
+    "SELECT id FROM messages WHERE state = 'pending' AND expires_at IS NOT NULL"
+    " AND expires_at <= NOW(6) LIMIT 1000";
+static const char sql_extend_select[] =
+    "SELECT id FROM messages WHERE state = 'sending' AND lease_owner = ?";
+static const char sql_extend_head[] =
+    "UPDATE messages FORCE INDEX (PRIMARY) SET lease_until = NOW(6) + INTERVAL ? SECOND"
+    " WHERE state = 'sending' AND lease_owner = ? AND id IN (";
 
 static const char *const outcome_states[OUTCOME_KIND__MAX] = {
 	"sent",		/* OUTCOME_SENT */
@@ -440,29 +450,51 @@ queue_record(struct db *db, const char *owner, struct outcome *outcomes, size_t 
 	return DB_OK;
 }
 
+/* The ids select_sql finds (its LIMIT bounds a sweep), then head over them by primary key. */
+static int
+sweep(struct db *db, const char *select_sql, const struct db_param *select_params,
+    size_t nselect, const char *head, const struct db_param *lead, size_t nlead,
+    long long *count)
+{
+	unsigned long long affected = 0;
+	struct db_result r;
+	long long *ids = NULL;
+	size_t i;
+	int rc;
+
+	*count = 0;
+	if ((rc = db_query(db, select_sql, select_params, nselect, &r)) != DB_OK)
+		return rc;
+	if (r.nrows > 0) {
+		ids = xcalloc(r.nrows, sizeof(*ids));
+		for (i = 0; i < r.nrows; i++)
+			ids[i] = db_int(&r, i, 0, 0);
+		rc = update_ids(db, head, lead, nlead, ids, r.nrows, &affected);
+		*count = (long long)affected;
+	}
+	db_result_free(&r);
+	free(ids);
+	return rc;
+}
+
 int
 queue_recover_expired_leases(struct db *db, long long *count)
 {
-	unsigned long long affected = 0;
-	int rc = db_exec(db, sql_recover, NULL, 0, &affected, NULL);
-
-	*count = (long long)affected;
-	return rc;
+	return sweep(db, sql_recover_select, NULL, 0, sql_recover_head, NULL, 0, count);
 }
 
 int
 queue_expire_overdue(struct db *db, long long *count)
 {
-	unsigned long long affected = 0;
-	int rc = db_exec(db, sql_expire_overdue, NULL, 0, &affected, NULL);
-
-	*count = (long long)affected;
-	return rc;
+	return sweep(db, sql_expire_select, NULL, 0, sql_expire_head, NULL, 0, count);
 }
 
 int
 queue_extend_leases(struct db *db, const char *owner, int lease_seconds)
 {
-	return db_exec(db, sql_extend, (struct db_param[]){ DB_INT(lease_seconds),
-	    DB_TEXT(owner) }, 2, NULL, NULL);
+	long long count;
+
+	return sweep(db, sql_extend_select, (struct db_param[]){ DB_TEXT(owner) }, 1,
+	    sql_extend_head, (struct db_param[]){ DB_INT(lease_seconds), DB_TEXT(owner) }, 2,
+	    &count);
 }
