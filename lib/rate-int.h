@@ -121,7 +121,6 @@ struct plan {
 	const char	*recipient;
 	int64_t		 now_us;
 	int64_t		 t_us;		/* planned send time: now + typing */
-	int64_t		 t_min_us;	/* earliest planned send of a later try (shortest typing) */
 	int64_t		 hour;		/* of t_us */
 	int		 typing_ms;
 	int		 tz_offset;

@@ -126,8 +126,13 @@ rate_acquire_local(struct rate *r, struct plan *p, struct rate_decision *out)
 		if (thr_until > now_ms)
 			rate_gate_close(out, RATE_CLOSED_THROTTLED, (thr_until - now_ms) * 1000);
 	}
-	if (p->gap && in->gap_until > p->t_us)
-		rate_gate_close(out, RATE_CLOSED_SPACING, in->gap_until - p->t_min_us);
+	/*
+	 * The instance is in use from its typing on, not only from the text:
+	 * the slot opens for the *start* of the next typing, so no other
+	 * daemon's presence can land between a presence and its text.
+	 */
+	if (p->gap && in->gap_until > p->now_us)
+		rate_gate_close(out, RATE_CLOSED_SPACING, in->gap_until - p->now_us);
 	if (p->daily) {
 		/* What was left of the budget when last seen, shared by the daemons. */
 		rate_day_sums(in, p->hour, &seen, &local);

@@ -323,8 +323,8 @@ gap_take(struct rate *r, struct snap *s, const struct plan *p, int64_t *until, i
 	gap_ms = rate_gap_draw_ms(p->l->spacing_min_ms, p->l->spacing_max_ms);
 	for (attempt = 0; attempt < RATE_CAS_RETRIES; attempt++) {
 		next = snap_num(s, SK_GAP);
-		if (next > p->t_us) {
-			*wait_us = next - p->t_min_us;
+		if (next > p->now_us) {	/* from the typing on, as in the check above */
+			*wait_us = next - p->now_us;
 			return TAKE_CLOSED;
 		}
 		/* The gap runs from the planned send (after typing), not from now. */
@@ -517,8 +517,13 @@ rate_acquire_shared(struct rate *r, struct plan *p, struct rate_decision *out)
 		if (thr_until > now_ms)
 			rate_gate_close(out, RATE_CLOSED_THROTTLED, (thr_until - now_ms) * 1000);
 	}
-	if (p->gap && in->gap_until > p->t_us)
-		rate_gate_close(out, RATE_CLOSED_SPACING, in->gap_until - p->t_min_us);
+	/*
+	 * The instance is in use from its typing on, not only from the text:
+	 * the slot opens for the *start* of the next typing, so no other
+	 * daemon's presence can land between a presence and its text.
+	 */
+	if (p->gap && in->gap_until > p->now_us)
+		rate_gate_close(out, RATE_CLOSED_SPACING, in->gap_until - p->now_us);
 	if (p->daily) {
 		for (i = 0; i < RATE_DAY_BUCKETS; i++)
 			sum += (uint64_t)snap_num(s, SK_DAY + i);

@@ -175,7 +175,6 @@ plan_init(struct plan *p, struct rate *r, const struct rate_limits *l, const cha
 	p->now_us = now_ms * 1000;
 	p->typing_ms = typing_ms;
 	p->t_us = p->now_us + (int64_t)typing_ms * 1000;
-	p->t_min_us = p->now_us + (typing_ms > 0 ? RATE_TYPING_MIN_MS * 1000LL : 0);
 	p->hour = p->t_us / RATE_HOUR_US;
 	p->mps = l->mps > 0;
 	p->daily = l->daily_limit > 0;
