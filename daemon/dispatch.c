@@ -469,6 +469,22 @@ rss_kb(void)
 	return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/*
+ * How many daemons share the rate limits: as configured, or those alive
+ * (a heartbeat within three intervals, ours included).  When memcached
+ * goes, each daemon keeps 1/N of every limit, so N must not be too small.
+ */
+static void
+count_daemons(struct dispatcher *d)
+{
+	long long n = d->config->rate_daemons;
+
+	if (n == 0 && (d->db == NULL ||
+	    daemons_live(d->db, d->config->heartbeat_interval * 3, &n) != DB_OK))
+		return;		/* keep the last count */
+	rate_set_daemons(d->rate, n < 1 ? 1 : (int)n);
+}
+
 static void
 heartbeat(struct dispatcher *d, int64_t now)
 {
@@ -487,6 +503,7 @@ heartbeat(struct dispatcher *d, int64_t now)
 	    seconds > 0 ? (double)(d->sent_total - d->sent_at_last_heartbeat) / seconds : 0.0,
 	    s.rss_kb, s.rate_degraded ? "degraded" : "shared");
 	(void)daemon_heartbeat(d->db, &s);
+	count_daemons(d);
 	/* Slow sends must not lose their lease to recovery. */
 	if (d->sends_in_flight > 0)
 		(void)queue_extend_leases(d->db, d->owner, (int)d->config->lease_seconds);
@@ -580,6 +597,8 @@ dispatcher_run(struct dispatcher *d)
 			release_in_flight(d);
 			break;
 		}
+		/* Before the timers: they may wait on a database that is away. */
+		rate_tick(d->rate, clock_wall_ms());
 		run_timers(d, now);
 		if (!d->stopping && (d->claim_now || now >= d->next_claim_ms))
 			claim_and_start(d, now);
@@ -643,7 +662,7 @@ dispatcher_init(struct dispatcher *d, struct config *c)
 		log_error("memcached_servers: cannot parse \"%s\"", c->memcached_servers);
 		return -1;
 	}
-	d->rate = rate_open(d->mc, c, 1);
+	d->rate = rate_open(d->mc, c, c->rate_daemons > 0 ? (int)c->rate_daemons : 1);
 	if ((d->multi = curl_multi_init()) == NULL)
 		return -1;
 	/* Keep connections to every gateway open between sends. */

@@ -62,6 +62,8 @@ static const char sql_heartbeat[] =
     " ON DUPLICATE KEY UPDATE heartbeat_at = NOW(6), in_flight = VALUES(in_flight),"
     " sent_total = VALUES(sent_total), rss_kb = VALUES(rss_kb), rate_gates = VALUES(rate_gates)";
 static const char sql_forget[] = "DELETE FROM daemons WHERE owner_id = ?";
+static const char sql_daemons_live[] =
+    "SELECT COUNT(*) FROM daemons WHERE heartbeat_at >= NOW(6) - INTERVAL ? SECOND";
 static const char sql_counts[] =
     "SELECT SUM(state = 'pending'), SUM(state = 'sending'), SUM(state = 'dead')"
     " FROM messages WHERE state IN ('pending', 'sending', 'dead')";
@@ -285,6 +287,20 @@ int
 daemon_forget(struct db *db, const char *owner)
 {
 	return db_exec(db, sql_forget, (struct db_param[]){ DB_TEXT(owner) }, 1, NULL, NULL);
+}
+
+int
+daemons_live(struct db *db, long long seconds, long long *count)
+{
+	struct db_result r;
+	int rc;
+
+	if ((rc = db_query(db, sql_daemons_live, (struct db_param[]){ DB_INT(seconds) }, 1,
+	    &r)) != DB_OK)
+		return rc;
+	*count = db_int(&r, 0, 0, 0);
+	db_result_free(&r);
+	return DB_OK;
 }
 
 int

@@ -88,6 +88,8 @@ struct daemon_status {
 };
 int	daemon_heartbeat(struct db *db, const struct daemon_status *s);
 int	daemon_forget(struct db *db, const char *owner);
+/* How many daemons sent a heartbeat in the last seconds (the rate gates' degraded share). */
+int	daemons_live(struct db *db, long long seconds, long long *count);
 /* pending, sending, dead counts now. */
 int	queue_counts(struct db *db, long long *pending, long long *sending, long long *dead);
 

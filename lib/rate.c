@@ -146,6 +146,23 @@ rate_close(struct rate *r)
 	free(r);
 }
 
+void
+rate_set_daemons(struct rate *r, int daemons)
+{
+	if (daemons < 1)
+		daemons = 1;
+	if (daemons != r->daemons)
+		log_info("rate gates: %d daemon(s) share the limits (degraded share 1/%d)",
+		    daemons, daemons);
+	r->daemons = daemons;
+}
+
+void
+rate_tick(struct rate *r, int64_t now_ms)
+{
+	rate_maybe_probe(r, now_ms);
+}
+
 bool
 rate_degraded(struct rate *r)
 {

@@ -83,6 +83,17 @@ void	 rate_feedback(struct rate *r, const struct rate_limits *l, enum rate_signa
  */
 void	 rate_feedback_pair(struct rate *r, const struct rate_limits *l,
 	    const char *recipient, int64_t now_ms);
+/*
+ * The number of wapoold processes sharing the limits (1/N each when
+ * degraded); wapoold keeps it current from the daemons' heartbeats.
+ */
+void	 rate_set_daemons(struct rate *r, int daemons);
+/*
+ * Call from the event loop, often: while degraded, probes memcached now
+ * and then (0.5 s, backing off to 5 s) and resumes the shared counters as
+ * soon as it answers, also when no send needs a gate meanwhile.
+ */
+void	 rate_tick(struct rate *r, int64_t now_ms);
 /* True while the shared counters cannot be trusted (memcached down or flushed). */
 bool	 rate_degraded(struct rate *r);
 /* memcached round trips made so far by r (for stats and bench/rate.sh). */
