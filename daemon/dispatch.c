@@ -156,6 +156,7 @@ transfer_start(struct dispatcher *d, struct transfer *t)
 {
 	/* Typing blocks on the gateway for its delay: leave room beyond it. */
 	long total = (long)d->config->send_timeout_ms + (t->kind == TRANSFER_TYPING ? t->typing_ms : 0);
+	int running;
 
 	buf_reset(&t->response);
 	gateway_request_apply(t->easy, &t->request, (long)d->config->connect_timeout_ms, total,
@@ -163,6 +164,15 @@ transfer_start(struct dispatcher *d, struct transfer *t)
 	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
 	if (curl_multi_add_handle(d->multi, t->easy) != CURLM_OK)
 		fatalx("curl_multi_add_handle failed");
+	/*
+	 * Write the request now, not after the rest of the batch has been
+	 * picked: the rate gates took this send's slot at this instant, and
+	 * every millisecond between the slot and the gateway's receipt eats
+	 * the guard that keeps each sliding second within the limit
+	 * (doc/rate-gates.md, "Transport jitter").  On a kept-alive
+	 * connection one perform sends the whole request.
+	 */
+	curl_multi_perform(d->multi, &running);
 }
 
 void

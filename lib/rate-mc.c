@@ -539,12 +539,12 @@ rate_acquire_shared(struct rate *r, struct plan *p, struct rate_decision *out)
 			rate_gate_close(out, RATE_CLOSED_IDENTICAL, rate_wait_same(p, (int)cur));
 	}
 	if (p->mps) {
-		rate_mps_params(&gm, l, lvl, 1);
+		rate_mps_params(r, &gm, l, lvl, 1);
 		if (!rate_gcra_check(&gm, snap_num(s, SK_MPS), p->t_us, &tat, &wait))
 			rate_gate_close(out, lvl > 0 ? RATE_CLOSED_THROTTLED : RATE_CLOSED_MPS, wait);
 	}
 	if (p->pair) {
-		rate_gcra_params(&gp, 60 * RATE_US_PER_S, l->pair_per_minute, 0);
+		rate_gcra_params(&gp, 60 * RATE_US_PER_S, l->pair_per_minute, 0, r->guard_us);
 		if (!rate_gcra_check(&gp, snap_num(s, SK_PAIR), p->t_us, &tat, &wait))
 			rate_gate_close(out, RATE_CLOSED_PAIR, wait);
 	}
@@ -807,7 +807,7 @@ rate_mc_pair_penalty(struct rate *r, struct rate_inst *in, const struct rate_lim
 	memcached_return_t rc;
 	int attempt, j;
 
-	rate_gcra_params(&gp, 60 * RATE_US_PER_S, l->pair_per_minute, 0);
+	rate_gcra_params(&gp, 60 * RATE_US_PER_S, l->pair_per_minute, 0, r->guard_us);
 	memset(s->want, 0, sizeof(s->want));
 	set_group(s, in->id);
 	recipient_part(recipient, part, sizeof(part));

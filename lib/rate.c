@@ -69,17 +69,19 @@ rate_throttle_level(int level, int64_t at_ms, int64_t now_ms)
  * below one per window, n per daemons windows.
  */
 void
-rate_share_params(struct rate_gcra *g, int64_t window_us, long long n, long long b, int daemons)
+rate_share_params(const struct rate *r, struct rate_gcra *g, int64_t window_us, long long n,
+    long long b, int daemons)
 {
 	if (n >= daemons)
-		rate_gcra_params(g, window_us, n / daemons, b / daemons);
+		rate_gcra_params(g, window_us, n / daemons, b / daemons, r->guard_us);
 	else
-		rate_gcra_params(g, window_us * daemons, n < 1 ? 1 : n, 0);
+		rate_gcra_params(g, window_us * daemons, n < 1 ? 1 : n, 0, r->guard_us);
 }
 
 /* The mps gate of an instance at throttle level lvl, for one of daemons. */
 void
-rate_mps_params(struct rate_gcra *g, const struct rate_limits *l, int lvl, int daemons)
+rate_mps_params(const struct rate *r, struct rate_gcra *g, const struct rate_limits *l, int lvl,
+    int daemons)
 {
 	long long n = l->mps, b = l->burst;
 
@@ -87,7 +89,7 @@ rate_mps_params(struct rate_gcra *g, const struct rate_limits *l, int lvl, int d
 		n >>= lvl;
 		b >>= lvl;
 	}
-	rate_share_params(g, RATE_US_PER_S, n < 1 ? 1 : n, b, daemons);
+	rate_share_params(r, g, RATE_US_PER_S, n < 1 ? 1 : n, b, daemons);
 }
 
 void
@@ -113,6 +115,7 @@ rate_open(struct mc *mc, const struct config *c, int daemons)
 	r->mc = mc;
 	r->c = c;
 	r->daemons = daemons < 1 ? 1 : daemons;
+	r->guard_us = (c != NULL ? c->rate_guard_ms : RATE_GUARD_DEFAULT_MS) * 1000LL;
 	r->tabsz = 64;
 	r->tab = xcalloc(r->tabsz, sizeof(*r->tab));
 	if (mc == NULL) {
@@ -327,7 +330,7 @@ rate_feedback_pair(struct rate *r, const struct rate_limits *l, const char *reci
 	/* Degraded: no x to grow, a flat minute for that pair on this daemon. */
 	rate_enter_degraded(r, now_ms, "memcached unreachable");
 	pi = (size_t)rate_hash(recipient, strlen(recipient), (uint64_t)in->id) & (RATE_LOCAL_PAIRS - 1);
-	rate_share_params(&gp, 60 * RATE_US_PER_S, l->pair_per_minute, 0, r->daemons);
+	rate_share_params(r, &gp, 60 * RATE_US_PER_S, l->pair_per_minute, 0, r->daemons);
 	target = now_ms * 1000 + RATE_PAIR_DEGRADED_MS * 1000 + gp.tau_us;
 	if (r->pair_tat[pi] < target)
 		r->pair_tat[pi] = target;
@@ -372,7 +375,7 @@ rate_describe(struct rate *r, const struct rate_limits *l, int64_t now_ms, struc
 	if (p.gap && in->gap_until > p.now_us && (in->gap_until - p.now_us) / 1000 > next)
 		next = (in->gap_until - p.now_us) / 1000;
 	if (p.mps) {
-		rate_mps_params(&gm, l, lvl, r->degraded ? r->daemons : 1);
+		rate_mps_params(r, &gm, l, lvl, r->degraded ? r->daemons : 1);
 		w = in->mps_tat - gm.tau_us - p.now_us;
 		if (w / 1000 > next)
 			next = w / 1000;
