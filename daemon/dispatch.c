@@ -20,6 +20,11 @@
 #define DB_BACKOFF_MAX_MS 5000
 /* Short pause before a message whose instance could not send is tried again elsewhere. */
 #define FAILOVER_DELAY_MS 200
+/*
+ * A message whose rate gate reopens within this long waits in the daemon,
+ * not in the queue (doc/rate-gates.md, "Waiting for a slot").
+ */
+#define HOLD_MAX_MS 1000
 
 volatile sig_atomic_t dispatch_stop_requests;
 
@@ -268,14 +273,153 @@ assign_cursors(struct dispatcher *d, const struct queued_message *batch, size_t 
 	free(done);
 }
 
+/*
+ * Pools found closed in this pass of the loop: the other messages of such
+ * a pool would only meet the same closed gates (one memcached round trip
+ * each), so they wait as long without asking.  Gates that depend on the
+ * message (pair rate, identical texts) and pinned instances (forced,
+ * sticky) are not shared.
+ */
+struct closed_pools {
+	long long	 pool_id[16];
+	int64_t		 wait_ms[16];
+	const char	*reason[16];
+	size_t		 n;
+};
+
+static bool
+closed_pool_find(const struct closed_pools *cp, const struct queued_message *m, int64_t *wait,
+    const char **reason)
+{
+	size_t k;
+
+	if (m->forced_instance_id != 0 || m->sticky_instance_id != 0)
+		return false;
+	for (k = 0; k < cp->n; k++)
+		if (cp->pool_id[k] == m->pool_id) {
+			*wait = cp->wait_ms[k];
+			*reason = cp->reason[k];
+			return true;
+		}
+	return false;
+}
+
+static void
+closed_pool_add(struct closed_pools *cp, const struct queued_message *m, int64_t wait,
+    const char *reason)
+{
+	if (cp->n == sizeof(cp->pool_id) / sizeof(cp->pool_id[0]) || wait <= 0 ||
+	    m->forced_instance_id != 0 || m->sticky_instance_id != 0 ||
+	    strcmp(reason, "pair") == 0 || strcmp(reason, "identical") == 0)
+		return;
+	cp->pool_id[cp->n] = m->pool_id;
+	cp->wait_ms[cp->n] = wait;
+	cp->reason[cp->n++] = reason;
+}
+
+static void
+hold_push(struct dispatcher *d, struct queued_message *m, uint64_t cursor, int64_t due_ms)
+{
+	if (d->nheld == d->held_cap) {
+		d->held_cap = d->held_cap ? d->held_cap * 2 : 64;
+		d->held = xrealloc(d->held, d->held_cap * sizeof(*d->held));
+	}
+	d->held[d->nheld].message = *m;
+	d->held[d->nheld].cursor = cursor;
+	d->held[d->nheld++].due_ms = due_ms;
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * Pick an instance for m and start its send, or make it wait: in the
+ * daemon until its gate reopens when that is soon (the retry then comes
+ * exactly on time, and costs no queue round trip), else in the queue.
+ * Takes m.  True when it was sent.
+ */
+static bool
+dispatch_one(struct dispatcher *d, struct queued_message *m, uint64_t cursor,
+    struct closed_pools *cp)
+{
+	struct rate_decision decision;
+	struct instance_row *i;
+	long long failover_from, delay;
+	const char *reason;
+	int64_t retry_after;
+
+	if (!closed_pool_find(cp, m, &retry_after, &reason)) {
+		i = dispatch_pick(d, m, cursor, &decision, &failover_from, &reason, &retry_after);
+		if (i != NULL) {
+			start_send(d, m, i, &decision, failover_from);
+			return true;
+		}
+		closed_pool_add(cp, m, retry_after, reason);
+	}
+	if (retry_after > 0 && retry_after <= HOLD_MAX_MS && !d->stopping) {
+		hold_push(d, m, cursor, clock_mono_ms() + retry_after);
+		return false;
+	}
+	/* Our outage, not the message's: wait without spending an attempt. */
+	delay = retry_after > 0 ? retry_after : d->config->no_instance_delay_ms;
+	if (delay < 20)
+		delay = 20;
+	message_outcome(d, m, OUTCOME_DEFER, 0, 0, NULL, reason, delay);
+	return false;
+}
+
+/* Try again the held messages whose gates should have reopened. */
+static void
+retry_held(struct dispatcher *d)
+{
+	struct closed_pools cp = { .n = 0 };
+	struct held_message *due;
+	int64_t now = clock_mono_ms();
+	size_t k, n = 0, kept = 0;
+
+	/* Take the due ones out first: dispatch_one() may hold them again. */
+	due = xcalloc(d->nheld, sizeof(*due));
+	for (k = 0; k < d->nheld; k++) {
+		if (d->held[k].due_ms <= now)
+			due[n++] = d->held[k];
+		else
+			d->held[kept++] = d->held[k];
+	}
+	d->nheld = kept;
+	for (k = 0; k < n; k++)
+		dispatch_one(d, &due[k].message, due[k].cursor, &cp);
+	free(due);
+}
+
+/* Stopping, or the queue must see them: give every held message back. */
+static void
+release_held(struct dispatcher *d, const char *why)
+{
+	while (d->nheld > 0)
+		message_outcome(d, &d->held[--d->nheld].message, OUTCOME_RELEASE, 0, 0, NULL, why, 0);
+}
+
+static int64_t
+held_next_due(const struct dispatcher *d)
+{
+	int64_t due = INT64_MAX;
+	size_t k;
+
+	for (k = 0; k < d->nheld; k++)
+		if (d->held[k].due_ms < due)
+			due = d->held[k].due_ms;
+	return due;
+}
+
 /* Claim a batch, pick instances, start sends. */
 static void
 claim_and_start(struct dispatcher *d, int64_t now)
 {
-	size_t room = (size_t)d->config->max_in_flight - d->sends_in_flight, n = 0, expired = 0, k;
+	size_t room = (size_t)d->config->max_in_flight, n = 0, expired = 0, k;
+	struct closed_pools cp = { .n = 0 };
 	struct queued_message *batch = NULL;
 	uint64_t *positions;
 
+	/* Held messages count against the room: they are claimed and will be sent. */
+	room = room > d->sends_in_flight + d->nheld ? room - d->sends_in_flight - d->nheld : 0;
 	if (room > (size_t)d->config->claim_batch_max)
 		room = (size_t)d->config->claim_batch_max;
 	d->claim_now = false;
@@ -299,27 +443,8 @@ claim_and_start(struct dispatcher *d, int64_t now)
 	}
 	positions = xcalloc(n, sizeof(*positions));
 	assign_cursors(d, batch, n, positions);
-	for (k = 0; k < n; k++) {
-		struct queued_message *m = &batch[k];
-		struct rate_decision decision;
-		struct instance_row *i;
-		long long failover_from;
-		const char *reason;
-		int64_t retry_after;
-
-		i = dispatch_pick(d, m, positions[k], &decision, &failover_from, &reason,
-		    &retry_after);
-		if (i == NULL) {
-			/* Our outage, not the message's: wait without spending an attempt. */
-			long long delay = retry_after > 0 ? retry_after : d->config->no_instance_delay_ms;
-
-			if (delay < 20)
-				delay = 20;
-			message_outcome(d, m, OUTCOME_DEFER, 0, 0, NULL, reason, delay);
-			continue;
-		}
-		start_send(d, m, i, &decision, failover_from);
-	}
+	for (k = 0; k < n; k++)
+		dispatch_one(d, &batch[k], positions[k], &cp);
 	free(positions);
 	free(batch);
 }
@@ -515,7 +640,7 @@ heartbeat(struct dispatcher *d, int64_t now)
 	(void)daemon_heartbeat(d->db, &s);
 	count_daemons(d);
 	/* Slow sends must not lose their lease to recovery. */
-	if (d->sends_in_flight > 0)
+	if (d->sends_in_flight > 0 || d->nheld > 0)
 		(void)queue_extend_leases(d->db, d->owner, (int)d->config->lease_seconds);
 	d->sent_at_last_heartbeat = d->sent_total;
 	d->last_heartbeat_ms = now;
@@ -599,6 +724,7 @@ dispatcher_run(struct dispatcher *d)
 		}
 		if (dispatch_stop_requests == 1 && !d->stopping) {
 			d->stopping = true;
+			release_held(d, "released at shutdown");
 			d->stop_deadline_ms = now + d->config->shutdown_grace_seconds * 1000;
 			log_info("stopping: no new claims; %zu send(s) in flight get %lld s to finish",
 			    d->sends_in_flight, d->config->shutdown_grace_seconds);
@@ -610,6 +736,8 @@ dispatcher_run(struct dispatcher *d)
 		/* Before the timers: they may wait on a database that is away. */
 		rate_tick(d->rate, clock_wall_ms());
 		run_timers(d, now);
+		if (d->nheld > 0)
+			retry_held(d);
 		if (!d->stopping && (d->claim_now || now >= d->next_claim_ms))
 			claim_and_start(d, now);
 		curl_multi_perform(d->multi, &running);
@@ -628,6 +756,8 @@ dispatcher_run(struct dispatcher *d)
 			timeout = d->claim_now ? 0 : d->next_claim_ms - clock_mono_ms();
 		if (d->noutcomes > 0)
 			timeout = timeout > 50 ? 50 : timeout;
+		if (d->nheld > 0 && held_next_due(d) - clock_mono_ms() < timeout)
+			timeout = held_next_due(d) - clock_mono_ms();
 		if (timeout < 0)
 			timeout = 0;
 		curl_multi_poll(d->multi, d->wake_fd >= 0 ? &wake : NULL, d->wake_fd >= 0 ? 1 : 0,
@@ -697,6 +827,9 @@ dispatcher_free(struct dispatcher *d)
 		curl_easy_cleanup(t->easy);
 		free(t);
 	}
+	while (d->nheld > 0)
+		queued_message_free(&d->held[--d->nheld].message);
+	free(d->held);
 	for (i = 0; i < d->noutcomes; i++)
 		outcome_free(&d->outcomes[i]);
 	free(d->outcomes);

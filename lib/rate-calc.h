@@ -19,14 +19,16 @@
  * (wapoold re-polls a waiting message through the queue).  The guard is
  * the larger of RATE_GUARD_PERMILLE of the window and the caller's
  * absolute minimum (wapool.conf rate_guard_ms): jitter is a matter of
- * milliseconds whatever the window.  The sustained rate is
- * n * W / (W + guard + tolerance): 94.3 % of the limit for 1 s with the
- * default 20 ms guard.
+ * milliseconds whatever the window.  The tolerance can be small because
+ * wapoold retries a message waiting for the per-second gate at the moment
+ * it reopens (it holds it, see daemon/dispatch.c).  The sustained rate is
+ * n * W / (W + guard + tolerance): 95.2 % of the limit for 1 s with the
+ * default 30 ms guard.
  */
 #define RATE_GUARD_PERMILLE	10
-#define RATE_TOLERANCE_PERMILLE	40
+#define RATE_TOLERANCE_PERMILLE	20
 /* The default absolute guard (wapool.conf rate_guard_ms). */
-#define RATE_GUARD_DEFAULT_MS	20
+#define RATE_GUARD_DEFAULT_MS	30
 /* The shortest typing time rate_typing_ms() draws. */
 #define RATE_TYPING_MIN_MS	1000
 /* Warm-up ends (no cap) once the day's allowance would reach this. */
