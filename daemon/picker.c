@@ -8,6 +8,7 @@
 
 #include "dispatch.h"
 #include "log.h"
+#include "rate-settings.h"
 #include "util.h"
 
 struct instance_row *
@@ -73,53 +74,10 @@ breaker_settings(const struct config *c)
 	return b;
 }
 
-/* An optional limit: instance, else pool, else the configuration. */
-static long long
-layered(long long instance_value, long long pool_value, long long config_value)
-{
-	if (instance_value >= 0)
-		return instance_value;
-	if (pool_value >= 0)
-		return pool_value;
-	return config_value;
-}
-
 void
 dispatch_limits(struct dispatcher *d, const struct instance_row *i, struct rate_limits *l)
 {
-	const struct config *c = d->config;
-	const struct pool_row *pool = NULL;
-	bool official = i->kind != NULL && strcmp(i->kind, "meta") == 0;
-	size_t p, m;
-
-	/* Pool-level overrides come from the first pool that holds the instance. */
-	for (p = 0; p < d->npools && pool == NULL; p++)
-		for (m = 0; m < d->pools[p].nmembers; m++)
-			if (d->pools[p].members[m] == i->id) {
-				pool = &d->pools[p];
-				break;
-			}
-	memset(l, 0, sizeof(*l));
-	l->instance_id = i->id;
-	l->mps = (int)layered(i->mps, pool ? pool->mps : -1, c->rate_mps);
-	l->burst = (int)layered(i->burst, -1, c->rate_burst);
-	l->daily_limit = layered(i->daily_limit, -1, c->rate_daily_limit);
-	l->pair_per_minute = (int)layered(i->pair_per_minute, pool ? pool->pair_per_minute : -1,
-	    c->rate_pair_per_minute);
-	/* Spacing and typing are for unofficial gateways; Meta has real limits instead. */
-	if (!official) {
-		l->spacing_min_ms = (int)layered(i->spacing_min_seconds,
-		    pool ? pool->spacing_min_seconds : -1, c->spacing_min_seconds) * 1000;
-		l->spacing_max_ms = (int)layered(i->spacing_max_seconds,
-		    pool ? pool->spacing_max_seconds : -1, c->spacing_max_seconds) * 1000;
-		if (l->spacing_max_ms < l->spacing_min_ms)
-			l->spacing_max_ms = l->spacing_min_ms;
-		l->typing = layered(i->typing, pool ? pool->typing : -1, c->typing ? 1 : 0) == 1;
-	}
-	l->timezone = i->timezone;
-	l->quiet_start_minute = i->quiet_start_minute;
-	l->quiet_end_minute = i->quiet_end_minute;
-	l->warmup_started_on = i->warmup_started_on;
+	rate_limits_resolve(d->config, i, d->pools, d->npools, l);
 }
 
 /* Why an instance cannot take a message now (NULL: it can, gates aside). */

@@ -20,7 +20,7 @@ static const char sql_instances[] =
 static const char sql_pools[] =
     "SELECT p.id, p.tenant_id, p.name, p.strategy, p.enabled, p.admin_state,"
     " p.spacing_min_seconds, p.spacing_max_seconds, p.rate_mps, p.pair_per_minute, p.typing,"
-    " pm.instance_id"
+    " p.rate_burst, p.tier_daily_limit, pm.instance_id"
     " FROM pools p LEFT JOIN pool_members pm ON pm.pool_id = p.id AND pm.enabled = 1"
     " ORDER BY p.id, pm.position, pm.instance_id";
 static const char sql_health_changed[] =
@@ -178,11 +178,13 @@ pools_load(struct db *db, struct pool_row **out, size_t *count)
 			p->mps = db_int(&r, i, 8, -1);
 			p->pair_per_minute = db_int(&r, i, 9, -1);
 			p->typing = (int)db_int(&r, i, 10, -1);
+			p->burst = db_int(&r, i, 11, -1);
+			p->daily_limit = db_int(&r, i, 12, -1);
 			p->members = xcalloc(r.nrows, sizeof(*p->members));
 		} else
 			p = &rows[n - 1];
-		if (db_value(&r, i, 11) != NULL)
-			p->members[p->nmembers++] = db_int(&r, i, 11, 0);
+		if (db_value(&r, i, 13) != NULL)
+			p->members[p->nmembers++] = db_int(&r, i, 13, 0);
 	}
 	*out = rows;
 	*count = n;

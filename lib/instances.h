@@ -42,6 +42,7 @@ struct pool_row {
 	bool		 enabled;
 	char		*admin_state;
 	long long	 spacing_min_seconds, spacing_max_seconds, mps, pair_per_minute;
+	long long	 burst, daily_limit;	/* -1 = NULL */
 	int		 typing;
 	size_t		 nmembers;
 	long long	*members;	/* instance ids in position order (enabled members only) */
