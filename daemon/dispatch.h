@@ -24,6 +24,10 @@ struct instance_runtime {
 	long long	 sent_today;
 	int64_t		 next_health_ms;
 	bool		 health_in_flight;
+	/* Its gates said closed for every message until then (wall ms): no need to ask. */
+	int64_t		 gates_closed_until_ms;
+	int64_t		 gates_recheck_ms;	/* ...believed until then (a second at most) */
+	enum rate_verdict gates_closed_verdict;
 };
 
 enum transfer_kind { TRANSFER_TYPING, TRANSFER_SEND, TRANSFER_HEALTH };

@@ -48,6 +48,12 @@ rate_gate_close(struct rate_decision *d, enum rate_verdict v, int64_t wait_us)
 		d->verdict = v;
 	if (ms > d->retry_after_ms)
 		d->retry_after_ms = ms;
+	if (v == RATE_CLOSED_PAIR || v == RATE_CLOSED_IDENTICAL)
+		return;		/* these depend on the message, not only on the instance */
+	if (d->instance_verdict == RATE_OPEN)
+		d->instance_verdict = v;
+	if (ms > d->instance_retry_after_ms)
+		d->instance_retry_after_ms = ms;
 }
 
 int

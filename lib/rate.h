@@ -47,6 +47,15 @@ struct rate_decision {
 	enum rate_verdict verdict;
 	int64_t		 retry_after_ms;	/* when closed: earliest time worth trying again */
 	int		 typing_ms;		/* when open: how long to show "typing" first (0 = none) */
+	/*
+	 * When closed: the same for the gates that close the instance for
+	 * every message (all but pair and identical text), 0 when only those
+	 * are closed, and the first of them.  Gates only move their reopening
+	 * later (other daemons' sends), so a caller may skip the instance
+	 * until then without asking again.
+	 */
+	int64_t		 instance_retry_after_ms;
+	enum rate_verdict instance_verdict;
 };
 
 /* What a gateway answer says about the sending rate. */
