@@ -368,7 +368,12 @@ rate_describe(struct rate *r, const struct rate_limits *l, int64_t now_ms, struc
 	if (!r->degraded && (p.mps || p.daily || p.gap)) {
 		p.pair = p.warm = p.same = false;
 		rate_snap_plan(r, &r->snap, &p);
-		if (rate_snap_fetch_all(r, &r->snap) < 0)
+		/*
+		 * Twice: the first call after a memcached restart fails on the
+		 * stale connection and libmemcached reconnects for the next.  A
+		 * view (wapool.fcgi, wapoolctl) must not call that an outage.
+		 */
+		if (rate_snap_fetch_all(r, &r->snap) < 0 && rate_snap_fetch_all(r, &r->snap) < 0)
 			rate_enter_degraded(r, now_ms, "memcached unreachable");
 		else {
 			rate_absorb(in, &r->snap, &p);
