@@ -22,13 +22,13 @@
  * milliseconds whatever the window.  The tolerance can be small because
  * wapoold retries a message waiting for the per-second gate at the moment
  * it reopens (it holds it, see daemon/dispatch.c).  The sustained rate is
- * n * W / (W + guard + tolerance): 95.2 % of the limit for 1 s with the
- * default 30 ms guard.
+ * n * W / (W + guard + tolerance): 93.5 % of the limit for 1 s with the
+ * default 50 ms guard.
  */
 #define RATE_GUARD_PERMILLE	10
 #define RATE_TOLERANCE_PERMILLE	20
 /* The default absolute guard (wapool.conf rate_guard_ms). */
-#define RATE_GUARD_DEFAULT_MS	30
+#define RATE_GUARD_DEFAULT_MS	50
 /* The shortest typing time rate_typing_ms() draws. */
 #define RATE_TYPING_MIN_MS	1000
 /* Warm-up ends (no cap) once the day's allowance would reach this. */
