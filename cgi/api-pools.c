@@ -8,7 +8,7 @@ api_pools(struct req *r)
 {
 	struct json_object *list = NULL, *o;
 
-	if (pools_describe(r->db, &list) != DB_OK) {
+	if (pools_describe(r->db, &r->app->config, req_rate(r), &list) != DB_OK) {
 		json_unavailable(r);
 		return;
 	}

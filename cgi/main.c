@@ -44,6 +44,7 @@ static void
 worker_close(struct worker *w)
 {
 	db_close(w->db);
+	rate_close(w->rate);
 	mc_close(w->mc);
 }
 

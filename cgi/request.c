@@ -53,6 +53,17 @@ param_or(const struct req *r, const char *name, const char *fallback)
 	return v != NULL ? v : fallback;
 }
 
+struct rate *
+req_rate(struct req *r)
+{
+	struct worker *w = r->worker;
+
+	/* Lazily: a worker that only takes webhooks never probes the gates. */
+	if (w->rate == NULL)
+		w->rate = rate_open(w->mc, &r->app->config, 1);
+	return w->rate;
+}
+
 void
 req_init(struct req *r, struct worker *w, FCGX_Request *fcgx)
 {

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "db.h"
 #include "mc.h"
+#include "rate.h"
 
 struct committer;
 struct route_cache;
@@ -30,6 +31,7 @@ struct worker {
 	struct app	*app;
 	struct db	*db;
 	struct mc	*mc;
+	struct rate	*rate;	/* opened by the first req_rate(): read-only views of the gates */
 };
 
 #define REQ_MAX_PARAMS 4
@@ -68,6 +70,11 @@ struct req {
 
 /* Set up r from the FastCGI request (fcgx) or the CGI environment (fcgx NULL). */
 void	req_init(struct req *r, struct worker *w, FCGX_Request *fcgx);
+/*
+ * The worker's handle on the rate gates, for rate_describe() only (never
+ * rate_acquire: it is not safe beside other threads, see doc/rate-gates.md).
+ */
+struct rate *req_rate(struct req *r);
 /* Write status, headers and body once, log the access line, release r's memory. */
 void	req_finish(struct req *r);
 

@@ -21,6 +21,11 @@
 #define DB_BACKOFF_MAX_MS 5000
 /* Short pause before a message whose instance could not send is tried again elsewhere. */
 #define FAILOVER_DELAY_MS 200
+/*
+ * A message whose rate gate reopens within this long waits in the daemon,
+ * not in the queue (doc/rate-gates.md, "Waiting for a slot").
+ */
+#define HOLD_MAX_MS 1000
 
 volatile sig_atomic_t dispatch_stop_requests;
 
@@ -166,6 +171,7 @@ transfer_start(struct dispatcher *d, struct transfer *t)
 {
 	/* Typing blocks on the gateway for its delay: leave room beyond it. */
 	long total = (long)d->config->send_timeout_ms + (t->kind == TRANSFER_TYPING ? t->typing_ms : 0);
+	int running;
 
 	buf_reset(&t->response);
 	gateway_request_apply(t->easy, &t->request, (long)d->config->connect_timeout_ms, total,
@@ -173,6 +179,15 @@ transfer_start(struct dispatcher *d, struct transfer *t)
 	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
 	if (curl_multi_add_handle(d->multi, t->easy) != CURLM_OK)
 		fatalx("curl_multi_add_handle failed");
+	/*
+	 * Write the request now, not after the rest of the batch has been
+	 * picked: the rate gates took this send's slot at this instant, and
+	 * every millisecond between the slot and the gateway's receipt eats
+	 * the guard that keeps each sliding second within the limit
+	 * (doc/rate-gates.md, "Transport jitter").  On a kept-alive
+	 * connection one perform sends the whole request.
+	 */
+	curl_multi_perform(d->multi, &running);
 }
 
 void
@@ -268,14 +283,153 @@ assign_cursors(struct dispatcher *d, const struct queued_message *batch, size_t 
 	free(done);
 }
 
+/*
+ * Pools found closed in this pass of the loop: the other messages of such
+ * a pool would only meet the same closed gates (one memcached round trip
+ * each), so they wait as long without asking.  Gates that depend on the
+ * message (pair rate, identical texts) and pinned instances (forced,
+ * sticky) are not shared.
+ */
+struct closed_pools {
+	long long	 pool_id[16];
+	int64_t		 wait_ms[16];
+	const char	*reason[16];
+	size_t		 n;
+};
+
+static bool
+closed_pool_find(const struct closed_pools *cp, const struct queued_message *m, int64_t *wait,
+    const char **reason)
+{
+	size_t k;
+
+	if (m->forced_instance_id != 0 || m->sticky_instance_id != 0)
+		return false;
+	for (k = 0; k < cp->n; k++)
+		if (cp->pool_id[k] == m->pool_id) {
+			*wait = cp->wait_ms[k];
+			*reason = cp->reason[k];
+			return true;
+		}
+	return false;
+}
+
+static void
+closed_pool_add(struct closed_pools *cp, const struct queued_message *m, int64_t wait,
+    const char *reason)
+{
+	if (cp->n == sizeof(cp->pool_id) / sizeof(cp->pool_id[0]) || wait <= 0 ||
+	    m->forced_instance_id != 0 || m->sticky_instance_id != 0 ||
+	    strcmp(reason, "pair") == 0 || strcmp(reason, "identical") == 0)
+		return;
+	cp->pool_id[cp->n] = m->pool_id;
+	cp->wait_ms[cp->n] = wait;
+	cp->reason[cp->n++] = reason;
+}
+
+static void
+hold_push(struct dispatcher *d, struct queued_message *m, uint64_t cursor, int64_t due_ms)
+{
+	if (d->nheld == d->held_cap) {
+		d->held_cap = d->held_cap ? d->held_cap * 2 : 64;
+		d->held = xrealloc(d->held, d->held_cap * sizeof(*d->held));
+	}
+	d->held[d->nheld].message = *m;
+	d->held[d->nheld].cursor = cursor;
+	d->held[d->nheld++].due_ms = due_ms;
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * Pick an instance for m and start its send, or make it wait: in the
+ * daemon until its gate reopens when that is soon (the retry then comes
+ * exactly on time, and costs no queue round trip), else in the queue.
+ * Takes m.  True when it was sent.
+ */
+static bool
+dispatch_one(struct dispatcher *d, struct queued_message *m, uint64_t cursor,
+    struct closed_pools *cp)
+{
+	struct rate_decision decision;
+	struct instance_row *i;
+	long long failover_from, delay;
+	const char *reason;
+	int64_t retry_after;
+
+	if (!closed_pool_find(cp, m, &retry_after, &reason)) {
+		i = dispatch_pick(d, m, cursor, &decision, &failover_from, &reason, &retry_after);
+		if (i != NULL) {
+			start_send(d, m, i, &decision, failover_from);
+			return true;
+		}
+		closed_pool_add(cp, m, retry_after, reason);
+	}
+	if (retry_after > 0 && retry_after <= HOLD_MAX_MS && !d->stopping) {
+		hold_push(d, m, cursor, clock_mono_ms() + retry_after);
+		return false;
+	}
+	/* Our outage, not the message's: wait without spending an attempt. */
+	delay = retry_after > 0 ? retry_after : d->config->no_instance_delay_ms;
+	if (delay < 20)
+		delay = 20;
+	message_outcome(d, m, OUTCOME_DEFER, 0, 0, NULL, reason, delay);
+	return false;
+}
+
+/* Try again the held messages whose gates should have reopened. */
+static void
+retry_held(struct dispatcher *d)
+{
+	struct closed_pools cp = { .n = 0 };
+	struct held_message *due;
+	int64_t now = clock_mono_ms();
+	size_t k, n = 0, kept = 0;
+
+	/* Take the due ones out first: dispatch_one() may hold them again. */
+	due = xcalloc(d->nheld, sizeof(*due));
+	for (k = 0; k < d->nheld; k++) {
+		if (d->held[k].due_ms <= now)
+			due[n++] = d->held[k];
+		else
+			d->held[kept++] = d->held[k];
+	}
+	d->nheld = kept;
+	for (k = 0; k < n; k++)
+		dispatch_one(d, &due[k].message, due[k].cursor, &cp);
+	free(due);
+}
+
+/* Stopping, or the queue must see them: give every held message back. */
+static void
+release_held(struct dispatcher *d, const char *why)
+{
+	while (d->nheld > 0)
+		message_outcome(d, &d->held[--d->nheld].message, OUTCOME_RELEASE, 0, 0, NULL, why, 0);
+}
+
+static int64_t
+held_next_due(const struct dispatcher *d)
+{
+	int64_t due = INT64_MAX;
+	size_t k;
+
+	for (k = 0; k < d->nheld; k++)
+		if (d->held[k].due_ms < due)
+			due = d->held[k].due_ms;
+	return due;
+}
+
 /* Claim a batch, pick instances, start sends. */
 static void
 claim_and_start(struct dispatcher *d, int64_t now)
 {
-	size_t room = (size_t)d->config->max_in_flight - d->sends_in_flight, n = 0, expired = 0, k;
+	size_t room = (size_t)d->config->max_in_flight, n = 0, expired = 0, k;
+	struct closed_pools cp = { .n = 0 };
 	struct queued_message *batch = NULL;
 	uint64_t *positions;
 
+	/* Held messages count against the room: they are claimed and will be sent. */
+	room = room > d->sends_in_flight + d->nheld ? room - d->sends_in_flight - d->nheld : 0;
 	if (room > (size_t)d->config->claim_batch_max)
 		room = (size_t)d->config->claim_batch_max;
 	d->claim_now = false;
@@ -299,27 +453,8 @@ claim_and_start(struct dispatcher *d, int64_t now)
 	}
 	positions = xcalloc(n, sizeof(*positions));
 	assign_cursors(d, batch, n, positions);
-	for (k = 0; k < n; k++) {
-		struct queued_message *m = &batch[k];
-		struct rate_decision decision;
-		struct instance_row *i;
-		long long failover_from;
-		const char *reason;
-		int64_t retry_after;
-
-		i = dispatch_pick(d, m, positions[k], &decision, &failover_from, &reason,
-		    &retry_after);
-		if (i == NULL) {
-			/* Our outage, not the message's: wait without spending an attempt. */
-			long long delay = retry_after > 0 ? retry_after : d->config->no_instance_delay_ms;
-
-			if (delay < 20)
-				delay = 20;
-			message_outcome(d, m, OUTCOME_DEFER, 0, 0, NULL, reason, delay);
-			continue;
-		}
-		start_send(d, m, i, &decision, failover_from);
-	}
+	for (k = 0; k < n; k++)
+		dispatch_one(d, &batch[k], positions[k], &cp);
 	free(positions);
 	free(batch);
 }
@@ -479,6 +614,22 @@ rss_kb(void)
 	return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/*
+ * How many daemons share the rate limits: as configured, or those alive
+ * (a heartbeat within three intervals, ours included).  When memcached
+ * goes, each daemon keeps 1/N of every limit, so N must not be too small.
+ */
+static void
+count_daemons(struct dispatcher *d)
+{
+	long long n = d->config->rate_daemons;
+
+	if (n == 0 && (d->db == NULL ||
+	    daemons_live(d->db, d->config->heartbeat_interval * 3, &n) != DB_OK))
+		return;		/* keep the last count */
+	rate_set_daemons(d->rate, n < 1 ? 1 : (int)n);
+}
+
 static void
 heartbeat(struct dispatcher *d, int64_t now)
 {
@@ -497,8 +648,9 @@ heartbeat(struct dispatcher *d, int64_t now)
 	    seconds > 0 ? (double)(d->sent_total - d->sent_at_last_heartbeat) / seconds : 0.0,
 	    s.rss_kb, s.rate_degraded ? "degraded" : "shared");
 	(void)daemon_heartbeat(d->db, &s);
+	count_daemons(d);
 	/* Slow sends must not lose their lease to recovery. */
-	if (d->sends_in_flight > 0)
+	if (d->sends_in_flight > 0 || d->nheld > 0)
 		(void)queue_extend_leases(d->db, d->owner, (int)d->config->lease_seconds);
 	d->sent_at_last_heartbeat = d->sent_total;
 	d->last_heartbeat_ms = now;
@@ -584,6 +736,7 @@ dispatcher_run(struct dispatcher *d)
 		}
 		if (dispatch_stop_requests == 1 && !d->stopping) {
 			d->stopping = true;
+			release_held(d, "released at shutdown");
 			d->stop_deadline_ms = now + d->config->shutdown_grace_seconds * 1000;
 			log_info("stopping: no new claims; %zu send(s) in flight get %lld s to finish",
 			    d->sends_in_flight, d->config->shutdown_grace_seconds);
@@ -592,7 +745,11 @@ dispatcher_run(struct dispatcher *d)
 			release_in_flight(d);
 			break;
 		}
+		/* Before the timers: they may wait on a database that is away. */
+		rate_tick(d->rate, clock_wall_ms());
 		run_timers(d, now);
+		if (d->nheld > 0)
+			retry_held(d);
 		if (!d->stopping && (d->claim_now || now >= d->next_claim_ms))
 			claim_and_start(d, now);
 		curl_multi_perform(d->multi, &running);
@@ -611,6 +768,8 @@ dispatcher_run(struct dispatcher *d)
 			timeout = d->claim_now ? 0 : d->next_claim_ms - clock_mono_ms();
 		if (d->noutcomes > 0)
 			timeout = timeout > 50 ? 50 : timeout;
+		if (d->nheld > 0 && held_next_due(d) - clock_mono_ms() < timeout)
+			timeout = held_next_due(d) - clock_mono_ms();
 		if (timeout < 0)
 			timeout = 0;
 		curl_multi_poll(d->multi, d->wake_fd >= 0 ? &wake : NULL, d->wake_fd >= 0 ? 1 : 0,
@@ -633,7 +792,9 @@ dispatcher_run(struct dispatcher *d)
 		log_error("%zu outcome(s) could not be written; their leases will expire and "
 		    "the messages will be retried", d->noutcomes);
 	(void)daemon_forget(d->db, d->owner);
-	log_info("stopped after %lld send(s)", d->sent_total);
+	/* bench/rate.sh reads the round trips per send from this line. */
+	log_info("stopped after %lld send(s); rate gates: %llu memcached round trip(s)",
+	    d->sent_total, (unsigned long long)rate_mc_ops(d->rate));
 	return 0;
 }
 
@@ -659,7 +820,7 @@ dispatcher_init(struct dispatcher *d, struct config *c)
 		log_error("memcached_servers: cannot parse \"%s\"", c->memcached_servers);
 		return -1;
 	}
-	d->rate = rate_open(d->mc, c, 1);
+	d->rate = rate_open(d->mc, c, c->rate_daemons > 0 ? (int)c->rate_daemons : 1);
 	if ((d->multi = curl_multi_init()) == NULL)
 		return -1;
 	/* Keep connections to every gateway open between sends. */
@@ -684,6 +845,9 @@ dispatcher_free(struct dispatcher *d)
 		curl_easy_cleanup(t->easy);
 		free(t);
 	}
+	while (d->nheld > 0)
+		queued_message_free(&d->held[--d->nheld].message);
+	free(d->held);
 	for (i = 0; i < d->noutcomes; i++)
 		outcome_free(&d->outcomes[i]);
 	free(d->outcomes);

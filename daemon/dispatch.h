@@ -24,6 +24,10 @@ struct instance_runtime {
 	long long	 sent_today;
 	int64_t		 next_health_ms;
 	bool		 health_in_flight;
+	/* Its gates said closed for every message until then (wall ms): no need to ask. */
+	int64_t		 gates_closed_until_ms;
+	int64_t		 gates_recheck_ms;	/* ...believed until then (a second at most) */
+	enum rate_verdict gates_closed_verdict;
 };
 
 enum transfer_kind { TRANSFER_TYPING, TRANSFER_SEND, TRANSFER_HEALTH };
@@ -44,6 +48,16 @@ struct transfer {
 	int			 typing_ms;
 	struct transfer		*next_free;
 	struct transfer		*active_prev, *active_next;	/* in dispatcher.active */
+};
+
+/*
+ * A claimed message whose gates reopen within HOLD_MAX_MS: kept here and
+ * tried again at that moment instead of going back to the queue.
+ */
+struct held_message {
+	struct queued_message	 message;	/* owned */
+	uint64_t		 cursor;	/* its round-robin position */
+	int64_t			 due_ms;	/* monotonic */
 };
 
 struct dispatcher {
@@ -70,6 +84,9 @@ struct dispatcher {
 	struct transfer		*active;	/* every transfer not on the free list */
 	size_t			 sends_in_flight;
 	size_t			 health_in_flight;
+	/* messages waiting a moment for a rate gate (see held_message) */
+	struct held_message	*held;
+	size_t			 nheld, held_cap;
 	/* clocks and pacing */
 	int64_t			 next_reload_ms, next_claim_ms, next_recover_ms;
 	int64_t			 next_heartbeat_ms, next_ack_check_ms, next_sent_today_ms;

@@ -8,6 +8,7 @@
 
 #include "dispatch.h"
 #include "log.h"
+#include "rate-settings.h"
 #include "util.h"
 
 struct instance_row *
@@ -73,53 +74,10 @@ breaker_settings(const struct config *c)
 	return b;
 }
 
-/* An optional limit: instance, else pool, else the configuration. */
-static long long
-layered(long long instance_value, long long pool_value, long long config_value)
-{
-	if (instance_value >= 0)
-		return instance_value;
-	if (pool_value >= 0)
-		return pool_value;
-	return config_value;
-}
-
 void
 dispatch_limits(struct dispatcher *d, const struct instance_row *i, struct rate_limits *l)
 {
-	const struct config *c = d->config;
-	const struct pool_row *pool = NULL;
-	bool official = i->kind != NULL && strcmp(i->kind, "meta") == 0;
-	size_t p, m;
-
-	/* Pool-level overrides come from the first pool that holds the instance. */
-	for (p = 0; p < d->npools && pool == NULL; p++)
-		for (m = 0; m < d->pools[p].nmembers; m++)
-			if (d->pools[p].members[m] == i->id) {
-				pool = &d->pools[p];
-				break;
-			}
-	memset(l, 0, sizeof(*l));
-	l->instance_id = i->id;
-	l->mps = (int)layered(i->mps, pool ? pool->mps : -1, c->rate_mps);
-	l->burst = (int)layered(i->burst, -1, c->rate_burst);
-	l->daily_limit = layered(i->daily_limit, -1, c->rate_daily_limit);
-	l->pair_per_minute = (int)layered(i->pair_per_minute, pool ? pool->pair_per_minute : -1,
-	    c->rate_pair_per_minute);
-	/* Spacing and typing are for unofficial gateways; Meta has real limits instead. */
-	if (!official) {
-		l->spacing_min_ms = (int)layered(i->spacing_min_seconds,
-		    pool ? pool->spacing_min_seconds : -1, c->spacing_min_seconds) * 1000;
-		l->spacing_max_ms = (int)layered(i->spacing_max_seconds,
-		    pool ? pool->spacing_max_seconds : -1, c->spacing_max_seconds) * 1000;
-		if (l->spacing_max_ms < l->spacing_min_ms)
-			l->spacing_max_ms = l->spacing_min_ms;
-		l->typing = layered(i->typing, pool ? pool->typing : -1, c->typing ? 1 : 0) == 1;
-	}
-	l->timezone = i->timezone;
-	l->quiet_start_minute = i->quiet_start_minute;
-	l->quiet_end_minute = i->quiet_end_minute;
-	l->warmup_started_on = i->warmup_started_on;
+	rate_limits_resolve(d->config, i, d->pools, d->npools, l);
 }
 
 /* Why an instance cannot take a message now (NULL: it can, gates aside). */
@@ -158,7 +116,9 @@ try_instance(struct dispatcher *d, struct instance_row *i, struct queued_message
     int64_t now, struct rate_decision *decision, const char **reason, int64_t *retry_after)
 {
 	struct breaker_config bc = breaker_settings(d->config);
+	struct instance_runtime *rt;
 	struct rate_limits limits;
+	int64_t wall = clock_wall_ms();
 	const char *why;
 
 	if ((why = unusable(d, i, now)) != NULL) {
@@ -166,9 +126,31 @@ try_instance(struct dispatcher *d, struct instance_row *i, struct queued_message
 			*reason = why;
 		return false;
 	}
+	/*
+	 * Closed for every message until then: asking memcached again would
+	 * cost a round trip for the same answer (a saturated pool tried each
+	 * member for each waiting message: 7.75 round trips per send).
+	 */
+	rt = dispatch_runtime(d, i->id);
+	if (rt->gates_recheck_ms > wall && rt->gates_closed_until_ms > wall) {
+		if (*retry_after < 0 || rt->gates_closed_until_ms - wall < *retry_after) {
+			*retry_after = rt->gates_closed_until_ms - wall;
+			*reason = rate_verdict_str(rt->gates_closed_verdict);
+		}
+		return false;
+	}
 	dispatch_limits(d, i, &limits);
-	if (rate_acquire(d->rate, &limits, m->recipient, m->body, clock_wall_ms(), decision) !=
-	    RATE_OPEN) {
+	if (rate_acquire(d->rate, &limits, m->recipient, m->body, wall, decision) != RATE_OPEN) {
+		/*
+		 * Believed for a second at most: a raised limit or a reset by
+		 * an operator must not wait for an hour-long daily reopening.
+		 */
+		if (decision->instance_retry_after_ms > 0) {
+			rt->gates_closed_until_ms = wall + decision->instance_retry_after_ms;
+			rt->gates_recheck_ms = wall + (decision->instance_retry_after_ms < 1000 ?
+			    decision->instance_retry_after_ms : 1000);
+			rt->gates_closed_verdict = decision->instance_verdict;
+		}
 		/* The gate that reopens first decides how long the message waits. */
 		if (*retry_after < 0 || decision->retry_after_ms < *retry_after) {
 			*retry_after = decision->retry_after_ms;

@@ -14,12 +14,16 @@
 #include "admin.h"
 #include "config.h"
 #include "db.h"
+#include "instances.h"
 #include "jsonpath.h"
 #include "log.h"
+#include "mc.h"
 #include "migrate.h"
 #include "orphans.h"
 #include "queue-ops.h"
 #include "queue.h"
+#include "rate-settings.h"
+#include "rate.h"
 #include "stats.h"
 #include "template.h"
 #include "users.h"
@@ -71,6 +75,12 @@ usage(void)
 	    "  user add NAME --password-stdin\n"
 	    "  user password NAME --password-stdin\n"
 	    "  instances orphans [--log]\n"
+	    "  instance set NAME SETTING...\n"
+	    "  pool set NAME SETTING...\n"
+	    "              SETTING: --tier-daily-limit N --mps N --burst N --pair-per-minute N\n"
+	    "              --spacing-min SECONDS --spacing-max SECONDS --typing yes|no;\n"
+	    "              \"default\" instead of a value: the pool's or wapool.conf's applies\n"
+	    "  rate show [INSTANCE] [--json]\n"
 	    "  config\n", stderr);
 }
 
@@ -594,6 +604,163 @@ cmd_instances_orphans(struct ctl *c)
 	return 0;
 }
 
+/*
+ * instance set / pool set NAME --SETTING VALUE...: each named setting is
+ * written; "default" clears it so the next layer (pool, wapool.conf)
+ * applies.  Every value is checked before anything is written.
+ */
+static int
+set_rate_settings(struct ctl *c, bool pool)
+{
+	const char *name = NULL, *values[RATE_SET__MAX] = { NULL };
+	struct option_spec specs[RATE_SET__MAX + 1];
+	long long v[RATE_SET__MAX];
+	int rc, s, given = 0;
+
+	for (s = 0; s < RATE_SET__MAX; s++)
+		specs[s] = (struct option_spec){ rate_setting_name(s), &values[s], false };
+	specs[RATE_SET__MAX] = (struct option_spec){ NULL, NULL, false };
+	if ((rc = parse_args(c->argc, c->argv, &name, 1, specs)) != 0)
+		return rc;
+	for (s = 0; s < RATE_SET__MAX; s++) {
+		v[s] = -1;
+		if (values[s] == NULL)
+			continue;
+		given++;
+		if (strcmp(values[s], "default") == 0)
+			continue;
+		if (s == RATE_SET_TYPING) {
+			if (strcmp(values[s], "yes") != 0 && strcmp(values[s], "no") != 0)
+				return usage_error("%s", "--typing must be yes, no or default");
+			v[s] = strcmp(values[s], "yes") == 0;
+		} else if ((rc = number_option(rate_setting_name(s), values[s], 0, &v[s])) != 0)
+			return rc;
+	}
+	if (given == 0)
+		return usage_error("%s", "name at least one setting");
+	if (v[RATE_SET_SPACING_MIN] >= 0 && v[RATE_SET_SPACING_MAX] >= 0 &&
+	    v[RATE_SET_SPACING_MAX] < v[RATE_SET_SPACING_MIN])
+		return usage_error("%s", "--spacing-max must not be below --spacing-min");
+	for (s = 0; s < RATE_SET__MAX; s++) {
+		if (values[s] == NULL)
+			continue;
+		rc = rate_setting_set(c->db, pool, name, s, v[s]);
+		if (rc == DB_NOT_FOUND) {
+			fprintf(stderr, "wapoolctl: %s \"%s\" does not exist\n",
+			    pool ? "pool" : "instance", name);
+			return 1;
+		}
+		if (rc != DB_OK) {
+			fprintf(stderr, "wapoolctl: %s \"%s\": %s\n", pool ? "pool" : "instance", name,
+			    db_error(c->db));
+			return 1;
+		}
+		printf("%s %s: %s %s\n", pool ? "pool" : "instance", name, rate_setting_name(s),
+		    values[s]);
+	}
+	return 0;
+}
+
+static int cmd_instance_set(struct ctl *c) { return set_rate_settings(c, false); }
+static int cmd_pool_set(struct ctl *c) { return set_rate_settings(c, true); }
+
+/* A "rate" figure of rate_describe(), or "-" when null. */
+static const char *
+describe_field(struct json_object *o, const char *key, char *buf, size_t bufsz)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return "-";
+	snprintf(buf, bufsz, "%s", json_object_get_string(v));
+	return buf;
+}
+
+/*
+ * rate show [INSTANCE] [--json]: each instance's effective limits (after
+ * the instance, pool and wapool.conf layers, as the daemons resolve them)
+ * and the gates' live state in memcached.  Reads only: no slot is taken.
+ */
+static int
+cmd_rate_show(struct ctl *c)
+{
+	const char *only = NULL, *as_json = NULL;
+	struct option_spec specs[] = { { "json", &as_json, true }, { NULL, NULL, false } };
+	struct instance_row *rows = NULL;
+	struct pool_row *pools = NULL;
+	struct json_object *list = NULL;
+	size_t nrows = 0, npools = 0, i, shown = 0;
+	struct mc *mc = NULL;
+	struct rate *gates = NULL;
+	int rc;
+
+	/* One optional positional: parse_args wants an exact count. */
+	if (c->argc > 0 && strncmp(c->argv[0], "--", 2) != 0) {
+		only = c->argv[0];
+		c->argc--;
+		c->argv++;
+	}
+	if ((rc = parse_args(c->argc, c->argv, NULL, 0, specs)) != 0)
+		return rc;
+	if (instances_load(c->db, &rows, &nrows) != DB_OK ||
+	    pools_load(c->db, &pools, &npools) != DB_OK) {
+		fprintf(stderr, "wapoolctl: %s\n", db_error(c->db));
+		rc = 1;
+		goto out;
+	}
+	mc = mc_open(c->config.memcached_servers);
+	gates = rate_open(mc, &c->config, 1);
+	list = json_object_new_array();
+	for (i = 0; i < nrows; i++) {
+		struct json_object *o;
+		struct rate_limits l;
+		char a[32], b[32], d[32], e[32], f[32];
+
+		if (only != NULL && strcmp(rows[i].name, only) != 0)
+			continue;
+		shown++;
+		rate_limits_resolve(&c->config, &rows[i], pools, npools, &l);
+		o = json_object_new_object();
+		json_object_object_add(o, "instance", json_object_new_string(rows[i].name));
+		json_object_object_add(o, "mps", json_object_new_int(l.mps));
+		json_object_object_add(o, "burst", json_object_new_int(l.burst));
+		json_object_object_add(o, "daily_limit", json_object_new_int64(l.daily_limit));
+		json_object_object_add(o, "pair_per_minute", json_object_new_int(l.pair_per_minute));
+		json_object_object_add(o, "spacing_min_seconds",
+		    json_object_new_int(l.spacing_min_ms / 1000));
+		json_object_object_add(o, "spacing_max_seconds",
+		    json_object_new_int(l.spacing_max_ms / 1000));
+		json_object_object_add(o, "typing", json_object_new_boolean(l.typing));
+		rate_describe(gates, &l, clock_wall_ms(), o);
+		json_object_array_add(list, o);
+		if (as_json != NULL)
+			continue;
+		printf("%s: mps %d (burst %d, current %s), daily %lld (remaining %s), pair %d/min,"
+		    " spacing %d-%d s, typing %s; next slot in %s ms, throttled until %s,"
+		    " paused until %s%s\n", rows[i].name, l.mps, l.burst,
+		    describe_field(o, "current_rate", a, sizeof(a)), l.daily_limit,
+		    describe_field(o, "daily_remaining", b, sizeof(b)), l.pair_per_minute,
+		    l.spacing_min_ms / 1000, l.spacing_max_ms / 1000, l.typing ? "on" : "off",
+		    describe_field(o, "next_slot_in_ms", d, sizeof(d)),
+		    describe_field(o, "throttled_until", e, sizeof(e)),
+		    describe_field(o, "paused_until", f, sizeof(f)),
+		    rate_degraded(gates) ? " (memcached unreachable: local view only)" : "");
+	}
+	if (as_json != NULL)
+		printf("%s\n", json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN));
+	if (only != NULL && shown == 0) {
+		fprintf(stderr, "wapoolctl: instance \"%s\" does not exist\n", only);
+		rc = 1;
+	}
+out:
+	json_object_put(list);
+	rate_close(gates);
+	mc_close(mc);
+	instance_rows_free(rows, nrows);
+	pool_rows_free(pools, npools);
+	return rc;
+}
+
 struct command {
 	const char	*words[3];
 	int		(*run)(struct ctl *);
@@ -623,6 +790,9 @@ static const struct command commands[] = {
 	{ { "user", "add", NULL },		cmd_user_add,		true },
 	{ { "user", "password", NULL },		cmd_user_password,	true },
 	{ { "instances", "orphans", NULL },	cmd_instances_orphans,	true },
+	{ { "instance", "set", NULL },		cmd_instance_set,	true },
+	{ { "pool", "set", NULL },		cmd_pool_set,		true },
+	{ { "rate", "show", NULL },		cmd_rate_show,		true },
 	{ { "config", NULL, NULL },		cmd_config,		false },
 };
 

@@ -75,6 +75,8 @@ static const struct config_key keys[] = {
 	KEY(rate_burst,		CONFIG_INT,    "0", 0, 100000),
 	KEY(rate_daily_limit,	CONFIG_INT,    "0", 0, 100000000),
 	KEY(rate_pair_per_minute, CONFIG_INT,  "10", 0, 100000),
+	KEY(rate_guard_ms,	CONFIG_INT,    "50", 0, 500),
+	KEY(rate_daemons,	CONFIG_INT,    "0", 0, 1000),
 	KEY(spacing_min_seconds, CONFIG_INT,   "15", 0, 86400),
 	KEY(spacing_max_seconds, CONFIG_INT,   "45", 0, 86400),
 	KEY(typing,		CONFIG_BOOL,   "yes", 0, 0),

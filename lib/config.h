@@ -59,6 +59,8 @@ struct config {
 	long long rate_burst;
 	long long rate_daily_limit;
 	long long rate_pair_per_minute;
+	long long rate_guard_ms;
+	long long rate_daemons;
 	long long spacing_min_seconds;
 	long long spacing_max_seconds;
 	bool	typing;

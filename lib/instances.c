@@ -20,7 +20,7 @@ static const char sql_instances[] =
 static const char sql_pools[] =
     "SELECT p.id, p.tenant_id, p.name, p.strategy, p.enabled, p.admin_state,"
     " p.spacing_min_seconds, p.spacing_max_seconds, p.rate_mps, p.pair_per_minute, p.typing,"
-    " pm.instance_id"
+    " p.rate_burst, p.tier_daily_limit, pm.instance_id"
     " FROM pools p LEFT JOIN pool_members pm ON pm.pool_id = p.id AND pm.enabled = 1"
     " ORDER BY p.id, pm.position, pm.instance_id";
 static const char sql_health_changed[] =
@@ -64,6 +64,8 @@ static const char sql_heartbeat[] =
     " ON DUPLICATE KEY UPDATE heartbeat_at = NOW(6), in_flight = VALUES(in_flight),"
     " sent_total = VALUES(sent_total), rss_kb = VALUES(rss_kb), rate_gates = VALUES(rate_gates)";
 static const char sql_forget[] = "DELETE FROM daemons WHERE owner_id = ?";
+static const char sql_daemons_live[] =
+    "SELECT COUNT(*) FROM daemons WHERE heartbeat_at >= NOW(6) - INTERVAL ? SECOND";
 static const char sql_counts[] =
     "SELECT SUM(state = 'pending'), SUM(state = 'sending'), SUM(state = 'dead')"
     " FROM messages WHERE state IN ('pending', 'sending', 'dead')";
@@ -178,11 +180,13 @@ pools_load(struct db *db, struct pool_row **out, size_t *count)
 			p->mps = db_int(&r, i, 8, -1);
 			p->pair_per_minute = db_int(&r, i, 9, -1);
 			p->typing = (int)db_int(&r, i, 10, -1);
+			p->burst = db_int(&r, i, 11, -1);
+			p->daily_limit = db_int(&r, i, 12, -1);
 			p->members = xcalloc(r.nrows, sizeof(*p->members));
 		} else
 			p = &rows[n - 1];
-		if (db_value(&r, i, 11) != NULL)
-			p->members[p->nmembers++] = db_int(&r, i, 11, 0);
+		if (db_value(&r, i, 13) != NULL)
+			p->members[p->nmembers++] = db_int(&r, i, 13, 0);
 	}
 	*out = rows;
 	*count = n;
@@ -290,6 +294,20 @@ int
 daemon_forget(struct db *db, const char *owner)
 {
 	return db_exec(db, sql_forget, (struct db_param[]){ DB_TEXT(owner) }, 1, NULL, NULL);
+}
+
+int
+daemons_live(struct db *db, long long seconds, long long *count)
+{
+	struct db_result r;
+	int rc;
+
+	if ((rc = db_query(db, sql_daemons_live, (struct db_param[]){ DB_INT(seconds) }, 1,
+	    &r)) != DB_OK)
+		return rc;
+	*count = db_int(&r, 0, 0, 0);
+	db_result_free(&r);
+	return DB_OK;
 }
 
 int

@@ -42,6 +42,7 @@ struct pool_row {
 	bool		 enabled;
 	char		*admin_state;
 	long long	 spacing_min_seconds, spacing_max_seconds, mps, pair_per_minute;
+	long long	 burst, daily_limit;	/* -1 = NULL */
 	int		 typing;
 	size_t		 nmembers;
 	long long	*members;	/* instance ids in position order (enabled members only) */
@@ -88,6 +89,8 @@ struct daemon_status {
 };
 int	daemon_heartbeat(struct db *db, const struct daemon_status *s);
 int	daemon_forget(struct db *db, const char *owner);
+/* How many daemons sent a heartbeat in the last seconds (the rate gates' degraded share). */
+int	daemons_live(struct db *db, long long seconds, long long *count);
 /* pending, sending, dead counts now. */
 int	queue_counts(struct db *db, long long *pending, long long *sending, long long *dead);
 

@@ -20,3 +20,4 @@ lib_libwapool_a_SOURCES += lib/users.c lib/users.h lib/sessions.c lib/sessions.h
 	lib/jobs.c lib/jobs.h
 lib_libwapool_a_SOURCES += lib/rate-calc.c lib/rate-calc.h
 lib_libwapool_a_SOURCES += lib/rate-mc.c lib/rate-local.c lib/rate-int.h
+lib_libwapool_a_SOURCES += lib/rate-settings.c lib/rate-settings.h

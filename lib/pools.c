@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pools.h"
+#include "rate-settings.h"
 #include "util.h"
 
 #define ISO_TIME(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
@@ -20,6 +21,7 @@ enum member_col {
 	COL_BREAKER_STATE, COL_BREAKER_UNTIL, COL_BREAKER_TRIPS, COL_LAST_HEALTH_AT,
 	COL_GATEWAY, COL_MEMBER_ENABLED, COL_SENT_TODAY, COL_FAILED_TODAY,
 	COL_RATE_MPS, COL_DAILY_LIMIT, COL_SPACING_MIN, COL_SPACING_MAX,
+	COL_BURST, COL_PAIR, COL_TYPING,
 	COL__MAX
 };
 
@@ -34,7 +36,8 @@ static const char sql_members[] =
     " i.breaker_state, " ISO_TIME("i.breaker_until") ", i.breaker_trips,"
     " " ISO_TIME("i.last_health_at") ", g.name, pm.enabled,"
     " COALESCE(t.sent, 0), COALESCE(t.failed, 0),"
-    " i.rate_mps, i.tier_daily_limit, i.spacing_min_seconds, i.spacing_max_seconds"
+    " i.rate_mps, i.tier_daily_limit, i.spacing_min_seconds, i.spacing_max_seconds,"
+    " i.rate_burst, i.pair_per_minute, i.typing"
     " FROM pool_members pm JOIN instances i ON i.id = pm.instance_id"
     " JOIN gateways g ON g.id = i.gateway_id"
     " LEFT JOIN (SELECT sent_instance_id, COUNT(*) AS sent, SUM(state = 'failed') AS failed"
@@ -56,17 +59,65 @@ int_or_null(const struct db_result *r, size_t row, size_t col)
 	return db_value(r, row, col) != NULL ? json_object_new_int64(db_int(r, row, col, 0)) : NULL;
 }
 
+/* What the daemons know of the instances and pools: the layers of the rate limits. */
+struct model {
+	struct instance_row	*instances;
+	size_t			 ninstances;
+	struct pool_row		*pools;
+	size_t			 npools;
+};
+
+static const struct instance_row *
+model_instance(const struct model *m, long long id)
+{
+	size_t lo = 0, hi = m->ninstances;
+
+	/* instances_load() orders by id. */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (m->instances[mid].id == id)
+			return &m->instances[mid];
+		if (m->instances[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The limits the daemons apply, after the instance, pool and wapool.conf layers. */
+static struct json_object *
+effective_object(const struct rate_limits *l)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "mps", json_object_new_int(l->mps));
+	json_object_object_add(o, "burst", json_object_new_int(l->burst));
+	json_object_object_add(o, "daily_limit", json_object_new_int64(l->daily_limit));
+	json_object_object_add(o, "pair_per_minute", json_object_new_int(l->pair_per_minute));
+	json_object_object_add(o, "spacing_min_seconds",
+	    json_object_new_int(l->spacing_min_ms / 1000));
+	json_object_object_add(o, "spacing_max_seconds",
+	    json_object_new_int(l->spacing_max_ms / 1000));
+	json_object_object_add(o, "typing", json_object_new_boolean(l->typing));
+	return o;
+}
+
 /*
- * The "rate" object of one member.  Today it holds what the instance row
- * configures (null: the pool's or wapool.conf's default applies).  The
- * rate gates' live figures (current rate, daily budget left, next send
- * slot, throttled until) belong here too: add them with rate_describe()
- * (lib/rate.h) once the handler has a struct rate and the resolved limits.
+ * The "rate" object of one member: what the instance row configures
+ * (null: the pool's or wapool.conf's value applies), the effective
+ * limits, and the gates' live state from memcached (rate_describe:
+ * current_rate, daily_remaining, next_slot_in_ms, throttled_until,
+ * throttle_level, paused_until, degraded).
  */
 static struct json_object *
-pools_rate(const struct db_result *r, size_t row)
+pools_rate(const struct db_result *r, size_t row, const struct config *c, struct rate *gates,
+    const struct model *m)
 {
 	struct json_object *rate = json_object_new_object(), *configured = json_object_new_object();
+	const struct instance_row *i = model_instance(m, db_int(r, row, COL_ID, 0));
+	struct rate_limits l;
 
 	json_object_object_add(configured, "mps", int_or_null(r, row, COL_RATE_MPS));
 	json_object_object_add(configured, "daily_limit", int_or_null(r, row, COL_DAILY_LIMIT));
@@ -74,12 +125,22 @@ pools_rate(const struct db_result *r, size_t row)
 	    int_or_null(r, row, COL_SPACING_MIN));
 	json_object_object_add(configured, "spacing_max_seconds",
 	    int_or_null(r, row, COL_SPACING_MAX));
+	json_object_object_add(configured, "burst", int_or_null(r, row, COL_BURST));
+	json_object_object_add(configured, "pair_per_minute", int_or_null(r, row, COL_PAIR));
+	json_object_object_add(configured, "typing", db_value(r, row, COL_TYPING) == NULL ? NULL :
+	    json_object_new_boolean(db_int(r, row, COL_TYPING, 0) == 1));
 	json_object_object_add(rate, "configured", configured);
+	if (i != NULL && c != NULL && gates != NULL) {
+		rate_limits_resolve(c, i, m->pools, m->npools, &l);
+		json_object_object_add(rate, "effective", effective_object(&l));
+		rate_describe(gates, &l, clock_wall_ms(), rate);
+	}
 	return rate;
 }
 
 static struct json_object *
-member_object(const struct db_result *r, size_t row)
+member_object(const struct db_result *r, size_t row, const struct config *c, struct rate *gates,
+    const struct model *m)
 {
 	struct json_object *o = json_object_new_object(), *breaker = json_object_new_object();
 
@@ -101,21 +162,27 @@ member_object(const struct db_result *r, size_t row)
 	json_object_object_add(o, "gateway", text_or_null(r, row, COL_GATEWAY));
 	json_object_object_add(o, "member_enabled",
 	    json_object_new_boolean(db_int(r, row, COL_MEMBER_ENABLED, 1) == 1));
-	json_object_object_add(o, "rate", pools_rate(r, row));
+	json_object_object_add(o, "rate", pools_rate(r, row, c, gates, m));
 	return o;
 }
 
 int
-pools_describe(struct db *db, struct json_object **out)
+pools_describe(struct db *db, const struct config *c, struct rate *gates, struct json_object **out)
 {
 	struct db_result pools = { 0 }, members = { 0 };
 	struct json_object *list = NULL;
+	struct model model = { 0 };
 	size_t p, m = 0;
 	int rc;
 
 	*out = NULL;
 	if ((rc = db_query(db, sql_pools, NULL, 0, &pools)) != DB_OK ||
 	    (rc = db_query(db, sql_members, NULL, 0, &members)) != DB_OK)
+		goto out;
+	/* The live figures need the limits as the daemons resolve them. */
+	if (gates != NULL && c != NULL &&
+	    ((rc = instances_load(db, &model.instances, &model.ninstances)) != DB_OK ||
+	    (rc = pools_load(db, &model.pools, &model.npools)) != DB_OK))
 		goto out;
 	list = json_object_new_array();
 	/* Both ordered by pool id: one merge pass. */
@@ -133,13 +200,16 @@ pools_describe(struct db *db, struct json_object **out)
 		while (m < members.nrows && db_int(&members, m, COL_POOL_ID, 0) < id)
 			m++;
 		for (; m < members.nrows && db_int(&members, m, COL_POOL_ID, 0) == id; m++)
-			json_object_array_add(instances, member_object(&members, m));
+			json_object_array_add(instances,
+			    member_object(&members, m, c, gates, &model));
 		json_object_object_add(o, "instances", instances);
 		json_object_array_add(list, o);
 	}
 	*out = list;
 	rc = DB_OK;
 out:
+	instance_rows_free(model.instances, model.ninstances);
+	pool_rows_free(model.pools, model.npools);
 	db_result_free(&pools);
 	db_result_free(&members);
 	return rc;

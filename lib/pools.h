@@ -4,7 +4,9 @@
 
 #include <json-c/json.h>
 
+#include "config.h"
 #include "db.h"
+#include "rate.h"
 
 /*
  * Every pool {id, name, tenant, strategy, enabled, admin_state, instances:
@@ -13,9 +15,11 @@
  * queries.  Times are ISO 8601 UTC ("2026-01-31T12:00:00.000000Z") or
  * null; "today" is the UTC day; sent_today counts messages the instance
  * sent today, failed_today those of them that then failed.  "rate" is
- * filled by pools_rate() (see there).  On DB_OK *out is a new array; release it with
+ * filled by pools_rate() (see there); its live gate state needs c and
+ * gates (pass NULL for both to get only what the rows configure).  On DB_OK *out is a new array; release it with
  * json_object_put.
  */
-int	pools_describe(struct db *db, struct json_object **out);
+int	pools_describe(struct db *db, const struct config *c, struct rate *gates,
+	    struct json_object **out);
 
 #endif

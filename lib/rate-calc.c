@@ -17,7 +17,8 @@
 #define TZ_SLOT_S	900
 
 void
-rate_gcra_params(struct rate_gcra *g, int64_t window_us, long long n, long long burst)
+rate_gcra_params(struct rate_gcra *g, int64_t window_us, long long n, long long burst,
+    int64_t min_guard_us)
 {
 	int64_t guard, tol;
 
@@ -28,6 +29,8 @@ rate_gcra_params(struct rate_gcra *g, int64_t window_us, long long n, long long 
 	if (burst > n - 1)
 		burst = n - 1;
 	guard = window_us * RATE_GUARD_PERMILLE / 1000;
+	if (guard < min_guard_us)
+		guard = min_guard_us;
 	if (guard < 1)
 		guard = 1;
 	tol = window_us * RATE_TOLERANCE_PERMILLE / 1000;

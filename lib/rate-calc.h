@@ -12,14 +12,23 @@
 
 #define RATE_US_PER_S		1000000LL
 /*
- * Slack of every GCRA gate, in thousandths of its window (see
- * doc/rate-gates.md): a guard that n + 1 sends always exceed the window by
- * (absorbs send-time jitter and clock skew), and a tolerance for a caller
- * that comes back late (wapoold re-polls a waiting message).  The sustained
- * rate is n * W / (W + guard + tolerance): 95.2 % of the limit.
+ * Slack of every GCRA gate (see doc/rate-gates.md, "Transport jitter"): a
+ * guard that n + 1 sends always exceed the window by, which absorbs the
+ * jitter between taking a slot and the gateway's receipt and the clock
+ * skew between hosts, and a tolerance for a caller that comes back late
+ * (wapoold re-polls a waiting message through the queue).  The guard is
+ * the larger of RATE_GUARD_PERMILLE of the window and the caller's
+ * absolute minimum (wapool.conf rate_guard_ms): jitter is a matter of
+ * milliseconds whatever the window.  The tolerance can be small because
+ * wapoold retries a message waiting for the per-second gate at the moment
+ * it reopens (it holds it, see daemon/dispatch.c).  The sustained rate is
+ * n * W / (W + guard + tolerance): 93.5 % of the limit for 1 s with the
+ * default 50 ms guard.
  */
 #define RATE_GUARD_PERMILLE	10
-#define RATE_TOLERANCE_PERMILLE	40
+#define RATE_TOLERANCE_PERMILLE	20
+/* The default absolute guard (wapool.conf rate_guard_ms). */
+#define RATE_GUARD_DEFAULT_MS	50
 /* The shortest typing time rate_typing_ms() draws. */
 #define RATE_TYPING_MIN_MS	1000
 /* Warm-up ends (no cap) once the day's allowance would reach this. */
@@ -34,11 +43,12 @@ struct rate_gcra {
 /*
  * Parameters for "no closed window of window_us holds more than n
  * arrivals", letting burst + 1 of them go back to back (burst is clamped
- * to n - 1; a burst lowers the sustained rate to (n - burst) per window).
- * n < 1 is read as 1.
+ * to n - 1; a burst lowers the sustained rate to (n - burst) per window)
+ * and never more than n in any window stretched by the guard, which is
+ * at least min_guard_us.  n < 1 is read as 1.
  */
 void	 rate_gcra_params(struct rate_gcra *g, int64_t window_us, long long n,
-	    long long burst);
+	    long long burst, int64_t min_guard_us);
 /*
  * One arrival at t_us against the stored theoretical arrival time tat_us
  * (0 or anything in the past: idle).  True when it conforms, with the TAT

@@ -101,6 +101,7 @@ struct rate {
 	memcached_st	*h;
 	const struct config *c;
 	int		 daemons;
+	int64_t		 guard_us;	/* the GCRA gates' absolute guard (rate_guard_ms) */
 	bool		 degraded;
 	uint64_t	 ops;		/* memcached round trips so far */
 	int64_t		 next_probe_ms;
@@ -121,7 +122,6 @@ struct plan {
 	const char	*recipient;
 	int64_t		 now_us;
 	int64_t		 t_us;		/* planned send time: now + typing */
-	int64_t		 t_min_us;	/* earliest planned send of a later try (shortest typing) */
 	int64_t		 hour;		/* of t_us */
 	int		 typing_ms;
 	int		 tz_offset;
@@ -134,9 +134,10 @@ struct plan {
 /* rate.c: helpers every part uses. */
 void	 rate_gate_close(struct rate_decision *d, enum rate_verdict v, int64_t wait_us);
 int	 rate_throttle_level(int level, int64_t at_ms, int64_t now_ms);
-void	 rate_share_params(struct rate_gcra *g, int64_t window_us, long long n, long long b,
-	    int daemons);
-void	 rate_mps_params(struct rate_gcra *g, const struct rate_limits *l, int lvl, int daemons);
+void	 rate_share_params(const struct rate *r, struct rate_gcra *g, int64_t window_us,
+	    long long n, long long b, int daemons);
+void	 rate_mps_params(const struct rate *r, struct rate_gcra *g, const struct rate_limits *l,
+	    int lvl, int daemons);
 void	 rate_enter_degraded(struct rate *r, int64_t now_ms, const char *why);
 
 /* rate-local.c: what this daemon knows, and the in-process (degraded) gates. */

@@ -126,8 +126,13 @@ rate_acquire_local(struct rate *r, struct plan *p, struct rate_decision *out)
 		if (thr_until > now_ms)
 			rate_gate_close(out, RATE_CLOSED_THROTTLED, (thr_until - now_ms) * 1000);
 	}
-	if (p->gap && in->gap_until > p->t_us)
-		rate_gate_close(out, RATE_CLOSED_SPACING, in->gap_until - p->t_min_us);
+	/*
+	 * The instance is in use from its typing on, not only from the text:
+	 * the slot opens for the *start* of the next typing, so no other
+	 * daemon's presence can land between a presence and its text.
+	 */
+	if (p->gap && in->gap_until > p->now_us)
+		rate_gate_close(out, RATE_CLOSED_SPACING, in->gap_until - p->now_us);
 	if (p->daily) {
 		/* What was left of the budget when last seen, shared by the daemons. */
 		rate_day_sums(in, p->hour, &seen, &local);
@@ -157,14 +162,14 @@ rate_acquire_local(struct rate *r, struct plan *p, struct rate_decision *out)
 			rate_gate_close(out, RATE_CLOSED_IDENTICAL, rate_wait_same(p, ss->cur));
 	}
 	if (p->mps) {
-		rate_mps_params(&gm, l, lvl, r->daemons);
+		rate_mps_params(r, &gm, l, lvl, r->daemons);
 		if (!rate_gcra_check(&gm, in->mps_tat, p->t_us, &tat_m, &wait))
 			rate_gate_close(out, lvl > 0 ? RATE_CLOSED_THROTTLED : RATE_CLOSED_MPS, wait);
 	}
 	if (p->pair) {
 		pi = (size_t)rate_hash(p->recipient, strlen(p->recipient), (uint64_t)in->id) &
 		    (RATE_LOCAL_PAIRS - 1);
-		rate_share_params(&gp, 60 * RATE_US_PER_S, l->pair_per_minute, 0, r->daemons);
+		rate_share_params(r, &gp, 60 * RATE_US_PER_S, l->pair_per_minute, 0, r->daemons);
 		if (!rate_gcra_check(&gp, r->pair_tat[pi], p->t_us, &tat_p, &wait))
 			rate_gate_close(out, RATE_CLOSED_PAIR, wait);
 	}

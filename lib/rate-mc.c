@@ -323,8 +323,8 @@ gap_take(struct rate *r, struct snap *s, const struct plan *p, int64_t *until, i
 	gap_ms = rate_gap_draw_ms(p->l->spacing_min_ms, p->l->spacing_max_ms);
 	for (attempt = 0; attempt < RATE_CAS_RETRIES; attempt++) {
 		next = snap_num(s, SK_GAP);
-		if (next > p->t_us) {
-			*wait_us = next - p->t_min_us;
+		if (next > p->now_us) {	/* from the typing on, as in the check above */
+			*wait_us = next - p->now_us;
 			return TAKE_CLOSED;
 		}
 		/* The gap runs from the planned send (after typing), not from now. */
@@ -517,8 +517,13 @@ rate_acquire_shared(struct rate *r, struct plan *p, struct rate_decision *out)
 		if (thr_until > now_ms)
 			rate_gate_close(out, RATE_CLOSED_THROTTLED, (thr_until - now_ms) * 1000);
 	}
-	if (p->gap && in->gap_until > p->t_us)
-		rate_gate_close(out, RATE_CLOSED_SPACING, in->gap_until - p->t_min_us);
+	/*
+	 * The instance is in use from its typing on, not only from the text:
+	 * the slot opens for the *start* of the next typing, so no other
+	 * daemon's presence can land between a presence and its text.
+	 */
+	if (p->gap && in->gap_until > p->now_us)
+		rate_gate_close(out, RATE_CLOSED_SPACING, in->gap_until - p->now_us);
 	if (p->daily) {
 		for (i = 0; i < RATE_DAY_BUCKETS; i++)
 			sum += (uint64_t)snap_num(s, SK_DAY + i);
@@ -534,12 +539,12 @@ rate_acquire_shared(struct rate *r, struct plan *p, struct rate_decision *out)
 			rate_gate_close(out, RATE_CLOSED_IDENTICAL, rate_wait_same(p, (int)cur));
 	}
 	if (p->mps) {
-		rate_mps_params(&gm, l, lvl, 1);
+		rate_mps_params(r, &gm, l, lvl, 1);
 		if (!rate_gcra_check(&gm, snap_num(s, SK_MPS), p->t_us, &tat, &wait))
 			rate_gate_close(out, lvl > 0 ? RATE_CLOSED_THROTTLED : RATE_CLOSED_MPS, wait);
 	}
 	if (p->pair) {
-		rate_gcra_params(&gp, 60 * RATE_US_PER_S, l->pair_per_minute, 0);
+		rate_gcra_params(&gp, 60 * RATE_US_PER_S, l->pair_per_minute, 0, r->guard_us);
 		if (!rate_gcra_check(&gp, snap_num(s, SK_PAIR), p->t_us, &tat, &wait))
 			rate_gate_close(out, RATE_CLOSED_PAIR, wait);
 	}
@@ -802,7 +807,7 @@ rate_mc_pair_penalty(struct rate *r, struct rate_inst *in, const struct rate_lim
 	memcached_return_t rc;
 	int attempt, j;
 
-	rate_gcra_params(&gp, 60 * RATE_US_PER_S, l->pair_per_minute, 0);
+	rate_gcra_params(&gp, 60 * RATE_US_PER_S, l->pair_per_minute, 0, r->guard_us);
 	memset(s->want, 0, sizeof(s->want));
 	set_group(s, in->id);
 	recipient_part(recipient, part, sizeof(part));

@@ -48,6 +48,12 @@ rate_gate_close(struct rate_decision *d, enum rate_verdict v, int64_t wait_us)
 		d->verdict = v;
 	if (ms > d->retry_after_ms)
 		d->retry_after_ms = ms;
+	if (v == RATE_CLOSED_PAIR || v == RATE_CLOSED_IDENTICAL)
+		return;		/* these depend on the message, not only on the instance */
+	if (d->instance_verdict == RATE_OPEN)
+		d->instance_verdict = v;
+	if (ms > d->instance_retry_after_ms)
+		d->instance_retry_after_ms = ms;
 }
 
 int
@@ -69,17 +75,19 @@ rate_throttle_level(int level, int64_t at_ms, int64_t now_ms)
  * below one per window, n per daemons windows.
  */
 void
-rate_share_params(struct rate_gcra *g, int64_t window_us, long long n, long long b, int daemons)
+rate_share_params(const struct rate *r, struct rate_gcra *g, int64_t window_us, long long n,
+    long long b, int daemons)
 {
 	if (n >= daemons)
-		rate_gcra_params(g, window_us, n / daemons, b / daemons);
+		rate_gcra_params(g, window_us, n / daemons, b / daemons, r->guard_us);
 	else
-		rate_gcra_params(g, window_us * daemons, n < 1 ? 1 : n, 0);
+		rate_gcra_params(g, window_us * daemons, n < 1 ? 1 : n, 0, r->guard_us);
 }
 
 /* The mps gate of an instance at throttle level lvl, for one of daemons. */
 void
-rate_mps_params(struct rate_gcra *g, const struct rate_limits *l, int lvl, int daemons)
+rate_mps_params(const struct rate *r, struct rate_gcra *g, const struct rate_limits *l, int lvl,
+    int daemons)
 {
 	long long n = l->mps, b = l->burst;
 
@@ -87,7 +95,7 @@ rate_mps_params(struct rate_gcra *g, const struct rate_limits *l, int lvl, int d
 		n >>= lvl;
 		b >>= lvl;
 	}
-	rate_share_params(g, RATE_US_PER_S, n < 1 ? 1 : n, b, daemons);
+	rate_share_params(r, g, RATE_US_PER_S, n < 1 ? 1 : n, b, daemons);
 }
 
 void
@@ -113,6 +121,7 @@ rate_open(struct mc *mc, const struct config *c, int daemons)
 	r->mc = mc;
 	r->c = c;
 	r->daemons = daemons < 1 ? 1 : daemons;
+	r->guard_us = (c != NULL ? c->rate_guard_ms : RATE_GUARD_DEFAULT_MS) * 1000LL;
 	r->tabsz = 64;
 	r->tab = xcalloc(r->tabsz, sizeof(*r->tab));
 	if (mc == NULL) {
@@ -146,6 +155,23 @@ rate_close(struct rate *r)
 	free(r);
 }
 
+void
+rate_set_daemons(struct rate *r, int daemons)
+{
+	if (daemons < 1)
+		daemons = 1;
+	if (daemons != r->daemons)
+		log_info("rate gates: %d daemon(s) share the limits (degraded share 1/%d)",
+		    daemons, daemons);
+	r->daemons = daemons;
+}
+
+void
+rate_tick(struct rate *r, int64_t now_ms)
+{
+	rate_maybe_probe(r, now_ms);
+}
+
 bool
 rate_degraded(struct rate *r)
 {
@@ -175,7 +201,6 @@ plan_init(struct plan *p, struct rate *r, const struct rate_limits *l, const cha
 	p->now_us = now_ms * 1000;
 	p->typing_ms = typing_ms;
 	p->t_us = p->now_us + (int64_t)typing_ms * 1000;
-	p->t_min_us = p->now_us + (typing_ms > 0 ? RATE_TYPING_MIN_MS * 1000LL : 0);
 	p->hour = p->t_us / RATE_HOUR_US;
 	p->mps = l->mps > 0;
 	p->daily = l->daily_limit > 0;
@@ -311,7 +336,7 @@ rate_feedback_pair(struct rate *r, const struct rate_limits *l, const char *reci
 	/* Degraded: no x to grow, a flat minute for that pair on this daemon. */
 	rate_enter_degraded(r, now_ms, "memcached unreachable");
 	pi = (size_t)rate_hash(recipient, strlen(recipient), (uint64_t)in->id) & (RATE_LOCAL_PAIRS - 1);
-	rate_share_params(&gp, 60 * RATE_US_PER_S, l->pair_per_minute, 0, r->daemons);
+	rate_share_params(r, &gp, 60 * RATE_US_PER_S, l->pair_per_minute, 0, r->daemons);
 	target = now_ms * 1000 + RATE_PAIR_DEGRADED_MS * 1000 + gp.tau_us;
 	if (r->pair_tat[pi] < target)
 		r->pair_tat[pi] = target;
@@ -343,7 +368,12 @@ rate_describe(struct rate *r, const struct rate_limits *l, int64_t now_ms, struc
 	if (!r->degraded && (p.mps || p.daily || p.gap)) {
 		p.pair = p.warm = p.same = false;
 		rate_snap_plan(r, &r->snap, &p);
-		if (rate_snap_fetch_all(r, &r->snap) < 0)
+		/*
+		 * Twice: the first call after a memcached restart fails on the
+		 * stale connection and libmemcached reconnects for the next.  A
+		 * view (wapool.fcgi, wapoolctl) must not call that an outage.
+		 */
+		if (rate_snap_fetch_all(r, &r->snap) < 0 && rate_snap_fetch_all(r, &r->snap) < 0)
 			rate_enter_degraded(r, now_ms, "memcached unreachable");
 		else {
 			rate_absorb(in, &r->snap, &p);
@@ -356,7 +386,7 @@ rate_describe(struct rate *r, const struct rate_limits *l, int64_t now_ms, struc
 	if (p.gap && in->gap_until > p.now_us && (in->gap_until - p.now_us) / 1000 > next)
 		next = (in->gap_until - p.now_us) / 1000;
 	if (p.mps) {
-		rate_mps_params(&gm, l, lvl, r->degraded ? r->daemons : 1);
+		rate_mps_params(r, &gm, l, lvl, r->degraded ? r->daemons : 1);
 		w = in->mps_tat - gm.tau_us - p.now_us;
 		if (w / 1000 > next)
 			next = w / 1000;

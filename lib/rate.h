@@ -47,6 +47,15 @@ struct rate_decision {
 	enum rate_verdict verdict;
 	int64_t		 retry_after_ms;	/* when closed: earliest time worth trying again */
 	int		 typing_ms;		/* when open: how long to show "typing" first (0 = none) */
+	/*
+	 * When closed: the same for the gates that close the instance for
+	 * every message (all but pair and identical text), 0 when only those
+	 * are closed, and the first of them.  Gates only move their reopening
+	 * later (other daemons' sends), so a caller may skip the instance
+	 * until then without asking again.
+	 */
+	int64_t		 instance_retry_after_ms;
+	enum rate_verdict instance_verdict;
 };
 
 /* What a gateway answer says about the sending rate. */
@@ -83,6 +92,17 @@ void	 rate_feedback(struct rate *r, const struct rate_limits *l, enum rate_signa
  */
 void	 rate_feedback_pair(struct rate *r, const struct rate_limits *l,
 	    const char *recipient, int64_t now_ms);
+/*
+ * The number of wapoold processes sharing the limits (1/N each when
+ * degraded); wapoold keeps it current from the daemons' heartbeats.
+ */
+void	 rate_set_daemons(struct rate *r, int daemons);
+/*
+ * Call from the event loop, often: while degraded, probes memcached now
+ * and then (0.5 s, backing off to 5 s) and resumes the shared counters as
+ * soon as it answers, also when no send needs a gate meanwhile.
+ */
+void	 rate_tick(struct rate *r, int64_t now_ms);
 /* True while the shared counters cannot be trusted (memcached down or flushed). */
 bool	 rate_degraded(struct rate *r);
 /* memcached round trips made so far by r (for stats and bench/rate.sh). */

@@ -222,7 +222,17 @@ is "$(json_py '[d[0]["instances"][0][k] for k in ("name", "state", "admin_state"
 	"its member: state, admin state, health, breaker, gateway, last health check"
 is "$(json_py '[d[0]["instances"][0][k] for k in ("sent_today", "failed_today")]' "$mine")" "[4, 1]" \
 	"sent_today and failed_today"
-is "$(json_py 'sorted(d[0]["instances"][0]["rate"])' "$mine")" '["configured"]' \
-	"a rate object (only configured limits until the rate gates describe themselves)"
+is "$(json_py 'sorted(d[0]["instances"][0]["rate"])' "$mine")" \
+	'["configured", "current_rate", "daily_remaining", "degraded", "effective", "next_slot_in_ms", "paused_until", "throttle_level", "throttled_until"]' \
+	"a rate object: configured and effective limits, the gates' live state"
+is "$(json_py '[d[0]["instances"][0]["rate"][k] for k in ("throttled_until", "paused_until", "throttle_level", "degraded")]' "$mine")" \
+	'[null, null, 0, false]' "an instance that never sent: not throttled, not paused, shared counters"
+want_mps=$(json_py 'd[0]["instances"][0]["rate"]["configured"]["mps"]' "$mine")
+if [ "$want_mps" = null ]; then
+	want_mps=$(sed -n 's/^rate_mps *= *//p' "$WAPOOL_CONF" | tail -n 1)
+	want_mps=${want_mps:-80}
+fi
+is "$(json_py 'd[0]["instances"][0]["rate"]["effective"]["mps"]' "$mine")" "$want_mps" \
+	"effective mps: the instance's own, else wapool.conf's"
 
 done_testing

@@ -2,7 +2,7 @@
 # t0312-rate-pair.sh: the pair rate.  30 messages to one recipient with
 # 10/min go out no faster than 10 in any sliding minute at the gateway,
 # while 40 messages to other recipients flow at once.  (PAIR_TOTAL=N
-# shortens the run: N to one recipient take about (N - 1) * 6.3 s.)
+# shortens the run: N to one recipient take about (N - 1) * 6.2 s.)
 . "$(dirname "$0")/../lib.sh"
 
 same=${PAIR_TOTAL:-30}

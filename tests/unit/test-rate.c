@@ -55,7 +55,7 @@ test_gcra_window_exact(void)
 
 	for (i = 0; i < ARRAY_SIZE(ns); i++)
 		for (j = 0; j < ARRAY_SIZE(bursts); j++) {
-			rate_gcra_params(&g, RATE_US_PER_S, ns[i], bursts[j]);
+			rate_gcra_params(&g, RATE_US_PER_S, ns[i], bursts[j], 0);
 			n = greedy(&g, 10 * RATE_US_PER_S, 0, t, ARRAY_SIZE(t));
 			best = max_window(t, n, RATE_US_PER_S);
 			if (best > ns[i])
@@ -73,31 +73,71 @@ test_gcra_rate_and_burst(void)
 	struct rate_gcra g;
 	size_t n;
 
-	/* No burst: 95 % of the limit sustained, even for a client 35 ms late each time. */
-	rate_gcra_params(&g, RATE_US_PER_S, 20, 0);
-	CHECK_INT(g.t_us, 52500);
-	CHECK_INT(g.tau_us, 40000);
+	/* No burst: 97 % of the limit sustained, even for a client 15 ms late each time. */
+	rate_gcra_params(&g, RATE_US_PER_S, 20, 0, 0);
+	CHECK_INT(g.t_us, 51500);
+	CHECK_INT(g.tau_us, 20000);
 	n = greedy(&g, 10 * RATE_US_PER_S, 0, t, ARRAY_SIZE(t));
-	CHECK(n >= 190 && n <= 200);
-	n = greedy(&g, 10 * RATE_US_PER_S, 35000, t, ARRAY_SIZE(t));
-	CHECK(n >= 189 && n <= 200);
+	CHECK(n >= 193 && n <= 200);
+	n = greedy(&g, 10 * RATE_US_PER_S, 15000, t, ARRAY_SIZE(t));
+	CHECK(n >= 192 && n <= 200);
 	/* Later than the tolerance: the excess is lost, never made up. */
-	n = greedy(&g, 10 * RATE_US_PER_S, 60000, t, ARRAY_SIZE(t));
-	CHECK(n >= 120 && n < 189);
+	n = greedy(&g, 10 * RATE_US_PER_S, 30000, t, ARRAY_SIZE(t));
+	CHECK(n >= 120 && n < 192);
 	/* burst 4: 5 back to back, then (20 - 4) a second. */
-	rate_gcra_params(&g, RATE_US_PER_S, 20, 4);
+	rate_gcra_params(&g, RATE_US_PER_S, 20, 4, 0);
 	n = greedy(&g, 1, 0, t, ARRAY_SIZE(t));
 	CHECK_INT(n, 5);
 	CHECK(t[4] == t[0]);
 	n = greedy(&g, 10 * RATE_US_PER_S, 0, t, ARRAY_SIZE(t));
 	CHECK(n >= 150 && n <= 170);
 	/* Pair rate: 10 a minute. */
-	rate_gcra_params(&g, 60 * RATE_US_PER_S, 10, 0);
-	CHECK_INT(g.t_us, 6300000);
-	CHECK_INT(g.tau_us, 2400000);
+	rate_gcra_params(&g, 60 * RATE_US_PER_S, 10, 0, 0);
+	CHECK_INT(g.t_us, 6180000);
+	CHECK_INT(g.tau_us, 1200000);
 	n = greedy(&g, 600 * RATE_US_PER_S, 0, t, ARRAY_SIZE(t));
 	CHECK(n >= 95 && n <= 100);
 	CHECK(max_window(t, n, 60 * RATE_US_PER_S) <= 10);
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * An absolute guard (rate_guard_ms) for transport jitter: every send may
+ * reach the gateway up to that much later than its slot, and no sliding
+ * second at the gateway still holds more than n.
+ */
+static void
+test_gcra_absolute_guard(void)
+{
+	static const long long ns[] = { 1, 20, 80, 1000 };
+	static int64_t t[200000];
+	struct rate_gcra g;
+	size_t i, k, n;
+
+	rate_gcra_params(&g, RATE_US_PER_S, 20, 0, 30000);
+	CHECK_INT(g.t_us, 52500);
+	CHECK_INT(g.tau_us, 20000);
+	/* A longer window keeps its own, larger guard. */
+	rate_gcra_params(&g, 60 * RATE_US_PER_S, 10, 0, 30000);
+	CHECK_INT(g.t_us, 6180000);
+	for (i = 0; i < ARRAY_SIZE(ns); i++) {
+		rate_gcra_params(&g, RATE_US_PER_S, ns[i], 0, 30000);
+		n = greedy(&g, 5 * RATE_US_PER_S, 0, t, ARRAY_SIZE(t));
+		/* Worst case: every other send delayed by the whole guard, minus 1 us. */
+		for (k = 0; k < n; k += 2)
+			t[k] += 30000 - 1;
+		qsort(t, n, sizeof(*t), cmp_i64);	/* arrival order at the gateway */
+		CHECK(max_window(t, n, RATE_US_PER_S) <= ns[i]);
+		/* The sustained rate pays guard + tolerance: 95.2 %. */
+		CHECK(n + 1 >= (size_t)(5 * ns[i] * 1000 / 1050));
+	}
 }
 
 static void
@@ -113,7 +153,7 @@ test_gcra_random_arrivals(void)
 	 * Arrivals out of order (several daemons, each with its own now):
 	 * the bound holds whatever the order the writes linearize in.
 	 */
-	rate_gcra_params(&g, RATE_US_PER_S, 20, 2);
+	rate_gcra_params(&g, RATE_US_PER_S, 20, 2, 0);
 	for (i = 0; i < ARRAY_SIZE(order); i++)
 		order[i] = 1000000 + (int64_t)(random_unit() * 20 * RATE_US_PER_S);
 	for (k = 0; k < 2; k++)	/* mostly sorted with jitter, then not at all */
@@ -335,6 +375,7 @@ static const struct tap_test tests[] = {
 	{ "GCRA: no 1 s window over the limit, any burst", test_gcra_window_exact },
 	{ "GCRA: sustained rate, burst, pair rate", test_gcra_rate_and_burst },
 	{ "GCRA: out-of-order arrivals keep the bound", test_gcra_random_arrivals },
+	{ "GCRA: absolute guard absorbs late delivery", test_gcra_absolute_guard },
 	{ "gap draw: in range, wide, skewed, never fixed", test_gap_distribution },
 	{ "typing time follows text length", test_typing },
 	{ "warm-up schedule 20 x1.8/day", test_warmup_schedule },
