@@ -1,4 +1,4 @@
--- 006-pool-rate-burst-tier.sql: a pool can set every rate setting an instance can.
+-- 008-pool-rate-burst-tier.sql: a pool can set every rate setting an instance can.
 -- Issue 4 asks for tier, target mps, burst, pair rate, spacing and typing
 -- per pool and per instance; pools lacked the burst and the tier's daily
 -- limit.  NULL, as for the others, means "wapool.conf's default".
