@@ -65,6 +65,22 @@ db_disconnect(struct db *db)
 	db->in_transaction = false;
 }
 
+/*
+ * An error that arrives while a result set streams in (a deadlock found
+ * while SELECT ... FOR UPDATE read its rows) left the connection out of
+ * step: the next execute of that statement waited for an answer that
+ * never came, until the read timeout, and wapoold's loop with it (t0209:
+ * a daemon that did not stop; gdb showed it in poll() under
+ * mysql_stmt_execute while the server listed its session as Sleep).
+ * Start afresh: the server has rolled the transaction back anyway.
+ */
+static void
+db_drop_after_stream_error(struct db *db)
+{
+	if (db->conn != NULL)
+		db_disconnect(db);
+}
+
 /* Errors after which the connection is unusable and must be rebuilt. */
 static bool
 db_errno_is_lost(unsigned int code)
@@ -358,6 +374,7 @@ db_query(struct db *db, const char *sql, const struct db_param *params,
 	mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
 	if (mysql_stmt_store_result(stmt) != 0) {
 		rc = db_fail(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+		db_drop_after_stream_error(db);
 		goto out;
 	}
 	if ((meta = mysql_stmt_result_metadata(stmt)) == NULL) {
@@ -412,6 +429,7 @@ db_query(struct db *db, const char *sql, const struct db_param *params,
 	if (fetch == 1) {
 		rc = db_fail(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
 		db_result_free(out);
+		db_drop_after_stream_error(db);
 		goto out;
 	}
 	rc = DB_OK;
