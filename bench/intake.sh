@@ -9,8 +9,8 @@
 # Starts a private stack (tests/stack.sh: MariaDB with
 # innodb_flush_log_at_trx_commit=1, memcached, the simulator for the demo
 # seed, lighttpd), then for each of RUNS rounds (default 3):
-#   wapool    wapool.fcgi, PROCS processes (lighttpd max-procs, default 2)
-#             x THREADS worker threads (fcgi_threads, default 4), group
+#   wapool    wapool.fcgi, PROCS processes (lighttpd max-procs, default 1)
+#             x THREADS worker threads (fcgi_threads, default 32), group
 #             commit of up to BATCH events (intake_batch_max, default 64)
 #   null      bench/fcgi-null: reads the body, answers 202 (baseline a)
 #   insert    bench/fcgi-insert: one prepared durable INSERT per request
@@ -35,7 +35,7 @@ set -u
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-RUNS=3 DURATION=10 PROCS=2 THREADS=4 BATCH=64 SWEEP= CONNS=32 WARMUP=2
+RUNS=3 DURATION=10 PROCS=1 THREADS=32 BATCH=64 SWEEP= CONNS=32 WARMUP=2
 usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 while getopts r:d:p:t:b:s:h opt; do
 	case $opt in

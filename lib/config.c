@@ -41,7 +41,7 @@ static const struct config_key keys[] = {
 	KEY(webhook_max_body,	CONFIG_INT,    "1048576", 1024, 64 * 1024 * 1024),
 	KEY(webhook_max_depth,	CONFIG_INT,    "32", 2, 1000),
 	KEY(webhook_replay_window, CONFIG_INT, "300", 1, 86400),
-	KEY(fcgi_threads,	CONFIG_INT,    "4", 1, 256),
+	KEY(fcgi_threads,	CONFIG_INT,    "32", 1, 256),
 	KEY(intake_batch_max,	CONFIG_INT,    "64", 1, 1000),
 	KEY(api_key,		CONFIG_SECRET, "", 0, 0),
 	KEY(gateway_callback_token, CONFIG_SECRET, "", 0, 0),

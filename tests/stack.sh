@@ -532,7 +532,7 @@ gateway_callback_token = $GATEWAY_CALLBACK_TOKEN
 public_url = $BASE_URL
 wake_addresses = $wake
 daemon_wake_listen = 127.0.0.1:$WAKE_PORT
-fcgi_threads = 4
+fcgi_threads = 32
 EOF
 	) > "$f.tmp" || return 1
 	for kv in "$@"; do
@@ -676,7 +676,7 @@ stack_subst() {
 	    -e "s|@FCGI_BIN@|$(stack_sed_esc "${STACK_FCGI_TARGET:-$FCGI_BIN}")|g" \
 	    -e "s|@FCGI_DIR@|$(stack_sed_esc "$(dirname "${STACK_FCGI_TARGET:-$FCGI_BIN}")")|g" \
 	    -e "s|@FCGI_SOCKET@|$(stack_sed_esc "$STATE/run/wapool-fcgi.sock")|g" \
-	    -e "s|@FCGI_PROCS@|${STACK_FCGI_PROCS:-2}|g" \
+	    -e "s|@FCGI_PROCS@|${STACK_FCGI_PROCS:-1}|g" \
 	    -e "s|@WAPOOL_CONF@|$(stack_sed_esc "$WAPOOL_CONF")|g" \
 	    "$1" > "$2"
 }
