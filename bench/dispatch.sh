@@ -70,16 +70,7 @@ RAWC=${RAWC:-256}
 FAILED=0
 
 # The demo has 4 instances; the benchmark's pool has 8.
-for i in $(seq 5 "$NINST"); do
-	tok=tok-$(stack_random_hex 12)
-	code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$SIM_URL/_sim/instances" \
-		-H 'Content-Type: application/json' \
-		--data-raw "{\"name\":\"imperio-webhook-$i\",\"token\":\"$tok\",\"state\":\"open\",\"number\":\"55119400000$i\"}")
-	case $code in 2??) ;; *) bench_say "simulator refused instance $i ($code)"; exit 1 ;; esac
-	stack_ctl instance add "imperio-webhook-$i" --gateway sim-1 --tenant imperio \
-		--phone "+55119400000$i" --token "$tok" --state connected || exit 1
-	stack_ctl pool member add imperio-webhook "imperio-webhook-$i" || exit 1
-done
+bench_grow_demo_pool "$NINST" || exit 1
 INSTANCES=$(seq -s, -f 'imperio-webhook-%g' 1 "$NINST")
 
 # sim_acks true|false: the simulator's ack knob on every instance.

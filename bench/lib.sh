@@ -214,3 +214,19 @@ bench_load() {
 bench_field() {
 	printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1
 }
+
+# bench_grow_demo_pool N: the demo pool imperio-webhook (4 instances) grown
+# to N instances, each created on the simulator and added to wapool.
+bench_grow_demo_pool() {
+	local n=$1 i tok code
+	for i in $(seq 5 "$n"); do
+		tok=tok-$(stack_random_hex 12)
+		code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$SIM_URL/_sim/instances" \
+			-H 'Content-Type: application/json' \
+			--data-raw "{\"name\":\"imperio-webhook-$i\",\"token\":\"$tok\",\"state\":\"open\",\"number\":\"55119400000$i\"}")
+		case $code in 2??) ;; *) bench_say "simulator refused instance $i ($code)"; return 1 ;; esac
+		stack_ctl instance add "imperio-webhook-$i" --gateway sim-1 --tenant imperio \
+			--phone "+55119400000$i" --token "$tok" --state connected || return 1
+		stack_ctl pool member add imperio-webhook "imperio-webhook-$i" || return 1
+	done
+}

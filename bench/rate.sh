@@ -53,16 +53,7 @@ bench_core rate_mps=0 rate_pair_per_minute=0 rate_daily_limit=0 \
 FAILED=0
 
 # The demo has 4 instances; the benchmark's pool has 8 (as bench/dispatch.sh).
-for i in $(seq 5 "$NINST"); do
-	tok=tok-$(stack_random_hex 12)
-	code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$SIM_URL/_sim/instances" \
-		-H 'Content-Type: application/json' \
-		--data-raw "{\"name\":\"imperio-webhook-$i\",\"token\":\"$tok\",\"state\":\"open\",\"number\":\"55119400000$i\"}")
-	case $code in 2??) ;; *) bench_say "simulator refused instance $i ($code)"; exit 1 ;; esac
-	stack_ctl instance add "imperio-webhook-$i" --gateway sim-1 --tenant imperio \
-		--phone "+55119400000$i" --token "$tok" --state connected || exit 1
-	stack_ctl pool member add imperio-webhook "imperio-webhook-$i" || exit 1
-done
+bench_grow_demo_pool "$NINST" || exit 1
 
 now_ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
 

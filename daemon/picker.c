@@ -14,20 +14,7 @@
 struct instance_row *
 dispatch_instance(struct dispatcher *d, long long id)
 {
-	size_t lo = 0, hi = d->ninstances;
-
-	/* Rows are loaded ORDER BY id: binary search. */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (d->instances[mid].id == id)
-			return &d->instances[mid];
-		if (d->instances[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return instance_rows_find(d->instances, d->ninstances, id);
 }
 
 struct instance_runtime *

@@ -324,3 +324,22 @@ queue_counts(struct db *db, long long *pending, long long *sending, long long *d
 	db_result_free(&r);
 	return DB_OK;
 }
+
+struct instance_row *
+instance_rows_find(struct instance_row *rows, size_t count, long long id)
+{
+	size_t lo = 0, hi = count;
+
+	/* instances_load() orders by id: binary search. */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (rows[mid].id == id)
+			return &rows[mid];
+		if (rows[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}

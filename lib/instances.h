@@ -51,6 +51,8 @@ struct pool_row {
 /* Load every live instance / every pool with its enabled members.  Free with the _free calls. */
 int	instances_load(struct db *db, struct instance_row **out, size_t *count);
 void	instance_rows_free(struct instance_row *rows, size_t count);
+/* The row with this id in rows as instances_load() returns them (ordered by id), or NULL. */
+struct instance_row *instance_rows_find(struct instance_row *rows, size_t count, long long id);
 int	pools_load(struct db *db, struct pool_row **out, size_t *count);
 void	pool_rows_free(struct pool_row *rows, size_t count);
 

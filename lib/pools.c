@@ -70,20 +70,7 @@ struct model {
 static const struct instance_row *
 model_instance(const struct model *m, long long id)
 {
-	size_t lo = 0, hi = m->ninstances;
-
-	/* instances_load() orders by id. */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (m->instances[mid].id == id)
-			return &m->instances[mid];
-		if (m->instances[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return instance_rows_find(m->instances, m->ninstances, id);
 }
 
 /* The limits the daemons apply, after the instance, pool and wapool.conf layers. */
