@@ -108,19 +108,6 @@ html_textf(struct req *r, const char *fmt, ...)
 }
 
 void
-html_attrf(struct req *r, const char *fmt, ...)
-{
-	struct buf b = BUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	html_textn(r, buf_cstr(&b), b.len);
-	buf_free(&b);
-}
-
-void
 html_int(struct req *r, long long v)
 {
 	buf_printf(&r->out, "%lld", v);

@@ -26,7 +26,6 @@ void	html_textn(struct req *r, const char *s, size_t len);
 void	html_textf(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* An attribute value (the caller writes the quotes), escaped. */
 void	html_attr(struct req *r, const char *s);
-void	html_attrf(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void	html_int(struct req *r, long long v);
 /* Percent-encode s for a query argument (unreserved characters kept). */
 void	html_url_arg(struct req *r, const char *s);

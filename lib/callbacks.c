@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "callbacks.h"
+#include "instances.h"
 #include "log.h"
 #include "util.h"
 
@@ -74,9 +75,6 @@ static const char sql_connection[] =
     " health = IF(? = 'connected', 'ok', health),"
     " state = ?, last_state_change_at = NOW(6)"
     " WHERE id = ? AND state <> ?";
-
-static const char sql_alert[] =
-    "INSERT INTO alerts (kind, gateway_id, instance_id, message) VALUES (?, ?, ?, ?)";
 
 /* The receipts table's word for each status. */
 static const char *const receipt_status[DELIVERY_STATUS__MAX] = {
@@ -249,6 +247,5 @@ int
 callbacks_alert(struct db *db, const struct callback_instance *in, const char *kind,
     const char *message)
 {
-	return db_exec(db, sql_alert, (struct db_param[]){ DB_TEXT(kind),
-	    DB_ID_OR_NULL(in->gateway_id), DB_INT(in->id), DB_TEXT(message) }, 4, NULL, NULL);
+	return alert_add(db, kind, in->gateway_id, in->id, message);
 }

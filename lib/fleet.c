@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fleet.h"
+#include "instances.h"
 #include "log.h"
 #include "util.h"
 
@@ -79,8 +80,6 @@ static const char sql_capacity[] =
     " (SELECT COUNT(*) FROM alerts a WHERE a.kind = 'gateway_capacity' AND a.gateway_id = g.id"
     "   AND a.resolved_at IS NULL)"
     " FROM gateways g";
-static const char sql_alert_add[] =
-    "INSERT INTO alerts (kind, gateway_id, message) VALUES ('gateway_capacity', ?, ?)";
 static const char sql_alert_resolve[] =
     "UPDATE alerts SET resolved_at = NOW(6) WHERE kind = 'gateway_capacity' AND gateway_id = ?"
     " AND resolved_at IS NULL";
@@ -565,8 +564,7 @@ fleet_capacity_alerts(struct db *db, long long *open)
 				 * process of all those that noticed it the one that
 				 * raises the alert, and only that one logs it.
 				 */
-				rc = db_exec(db, sql_alert_add, (struct db_param[]){ DB_INT(gid),
-				    DB_TEXT(message) }, 2, NULL, NULL);
+				rc = alert_add(db, "gateway_capacity", gid, 0, message);
 				if (rc == DB_OK)
 					log_warnx("%s", message);
 				else if (rc == DB_DUPLICATE)
