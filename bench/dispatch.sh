@@ -136,7 +136,7 @@ drain() {
 			FAILED=1
 			break
 		fi
-		sleep 0.01
+		bench_nap 0.01
 	done
 	t1=$(now_ms)
 	note_rss

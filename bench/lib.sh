@@ -13,6 +13,7 @@
 #   bench_bg CMD...       run CMD in the background, wait for it (the traps
 #                         can then kill it); its status is the return code
 #   bench_sql SQL         one SQL statement as root, tab-separated, no header
+#   bench_nap SECONDS     sleep without starting a process (polling loops)
 #   bench_machine         one line: nproc, CPU model, kernel, date
 #   bench_median N...     the median of the numbers
 #   bench_order_template FILE   the WooCommerce order of stack_sample_order
@@ -90,6 +91,20 @@ bench_bg() {
 	local rc=$?
 	BENCH_CHILD=
 	return $rc
+}
+
+# A polling loop that ran sleep(1) every 10 ms forked 100 processes a
+# second: bash and sleep then took a quarter of the 2-CPU machine during a
+# drain (perf), CPU the system under test did not get and the raw baseline
+# (no polling) did.  read -t on a FIFO nobody writes is a sleep inside bash.
+BENCH_NAP_FD=
+bench_nap() {
+	if [ -z "$BENCH_NAP_FD" ]; then
+		mkfifo "$STATE/nap.fifo" || return 1
+		# Read-write: opening a FIFO this way never blocks.
+		exec {BENCH_NAP_FD}<> "$STATE/nap.fifo"
+	fi
+	read -r -t "$1" -u "$BENCH_NAP_FD" _ || :
 }
 
 bench_sql() {

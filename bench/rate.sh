@@ -168,7 +168,7 @@ drain() {	# drain RUN MODE
 			FAILED=1
 			break
 		fi
-		sleep 0.02
+		bench_nap 0.02
 	done
 	t1=$(now_ms)
 	daemons_stop

@@ -15,6 +15,7 @@
 #include "mc.h"
 #include "queue.h"
 #include "rate.h"
+#include "store.h"
 
 /* What the daemon keeps about an instance across reloads of the rows. */
 struct instance_runtime {
@@ -76,6 +77,9 @@ struct dispatcher {
 	size_t			 npools;
 	struct instance_runtime	*runtime;
 	size_t			 nruntime;
+	/* the database workers (store.h) and the pipe they ring when a job is done */
+	struct store		*claimer, *writer;
+	int			 store_pipe[2];
 	/* outcomes waiting to be written */
 	struct outcome		*outcomes;
 	size_t			 noutcomes, outcomes_cap;
@@ -96,6 +100,7 @@ struct dispatcher {
 	uint64_t		 local_cursor;
 	/* figures for the heartbeat */
 	long long		 sent_total, sent_at_last_heartbeat;
+	long long		 claims, claimed, writes, written;	/* batches and their rows */
 	int64_t			 last_heartbeat_ms;
 	/* stopping */
 	bool			 stopping;

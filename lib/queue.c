@@ -433,11 +433,27 @@ queue_record_chunk(struct db *db, const char *owner, struct outcome *o, size_t n
 	return DB_OK;
 }
 
+static int
+outcome_by_message_id(const void *a, const void *b)
+{
+	const struct outcome *x = a, *y = b;
+
+	return (x->message_id > y->message_id) - (x->message_id < y->message_id);
+}
+
 int
 queue_record(struct db *db, const char *owner, struct outcome *outcomes, size_t n)
 {
 	size_t done = 0;
 	int rc;
+
+	/*
+	 * Rows locked in primary-key order, as the claim and the lease sweeps
+	 * lock them: two connections taking the same rows in opposite orders
+	 * is how deadlocks start (wapoold writes outcomes on one connection
+	 * and extends leases on another).
+	 */
+	qsort(outcomes, n, sizeof(*outcomes), outcome_by_message_id);
 
 	/* Chunks of 256 keep each statement well under the server's packet limit. */
 	while (done < n) {
