@@ -32,12 +32,17 @@
  * not in the queue (doc/rate-gates.md, "Waiting for a slot").
  */
 #define HOLD_MAX_MS 1000
+/* Outcome batches under load: at least this many, or as many as came in this long. */
+#define OUTCOME_BATCH_MIN 128
+#define OUTCOME_WAIT_MS 20
 
 volatile sig_atomic_t dispatch_stop_requests;
 
 static void
 outcome_push(struct dispatcher *d, const struct outcome *o)
 {
+	if (d->noutcomes == 0)
+		d->outcomes_since_ms = clock_mono_ms();
 	if (d->noutcomes == d->outcomes_cap) {
 		d->outcomes_cap = d->outcomes_cap ? d->outcomes_cap * 2 : 256;
 		d->outcomes = xrealloc(d->outcomes, d->outcomes_cap * sizeof(*d->outcomes));
@@ -111,15 +116,21 @@ db_ok(struct dispatcher *d)
 
 /*
  * Hand every outcome so far to the writer.  It takes all of them, so a
- * batch grows by itself while the previous one is being written.
+ * batch grows by itself while the previous one is being written; under
+ * load it also waits for OUTCOME_BATCH_MIN of them (or OUTCOME_WAIT_MS),
+ * for the reason claims wait for room (claim_ready).  Nothing waits on
+ * an outcome but the database's view of the message.
  */
 static void
 flush_outcomes(struct dispatcher *d)
 {
 	struct store_job job;
+	int64_t now = clock_mono_ms();
 
-	if (d->noutcomes == 0 || store_busy(d->writer) ||
-	    (d->db_down && clock_mono_ms() < d->db_retry_ms))
+	if (d->noutcomes == 0 || store_busy(d->writer) || (d->db_down && now < d->db_retry_ms))
+		return;
+	if (d->noutcomes < OUTCOME_BATCH_MIN && now - d->outcomes_since_ms < OUTCOME_WAIT_MS &&
+	    d->sends_in_flight >= OUTCOME_BATCH_MIN && !d->stopping)
 		return;
 	memset(&job, 0, sizeof(job));
 	job.kind = STORE_RECORD;
@@ -187,7 +198,7 @@ transfer_new(struct dispatcher *d, enum transfer_kind kind)
 		d->free_transfers = t->next_free;
 		memset(t, 0, sizeof(*t));
 		t->easy = easy;
-		curl_easy_reset(easy);
+		/* No curl_easy_reset(): gateway_request_apply() sets every option it uses. */
 	} else {
 		t = xcalloc(1, sizeof(*t));
 		if ((t->easy = curl_easy_init()) == NULL)
@@ -233,7 +244,6 @@ transfer_start(struct dispatcher *d, struct transfer *t)
 {
 	/* Typing blocks on the gateway for its delay: leave room beyond it. */
 	long total = (long)d->config->send_timeout_ms + (t->kind == TRANSFER_TYPING ? t->typing_ms : 0);
-	int running;
 
 	buf_reset(&t->response);
 	gateway_request_apply(t->easy, &t->request, (long)d->config->connect_timeout_ms, total,
@@ -247,9 +257,9 @@ transfer_start(struct dispatcher *d, struct transfer *t)
 	 * every millisecond between the slot and the gateway's receipt eats
 	 * the guard that keeps each sliding second within the limit
 	 * (doc/rate-gates.md, "Transport jitter").  On a kept-alive
-	 * connection one perform sends the whole request.
+	 * connection this one call sends the whole request.
 	 */
-	curl_multi_perform(d->multi, &running);
+	events_kick(d);
 }
 
 void
@@ -495,10 +505,12 @@ claim_room(const struct dispatcher *d)
 }
 
 /*
- * Is a claim now worth its transaction?  Under load a claim waits until a
- * quarter of the room is free: claims of a handful of rows cost MariaDB
- * the same five statements as claims of a hundred.  When few sends are in
- * flight, any room is worth it: that is the wake-up path, latency first.
+ * Is a claim now worth its transaction?  Under load a claim waits until
+ * half the room is free: claims of a handful of rows cost MariaDB the same
+ * five statements as claims of a hundred (claims of ~60 rows cost it 15 %
+ * more CPU per message than claims of ~250 in bench/dispatch.sh).  When
+ * few sends are in flight, any room is worth it: that is the wake-up
+ * path, latency first.
  */
 static bool
 claim_ready(const struct dispatcher *d, int64_t now)
@@ -509,7 +521,7 @@ claim_ready(const struct dispatcher *d, int64_t now)
 		return false;
 	if (low > (size_t)d->config->max_in_flight)
 		low = (size_t)d->config->max_in_flight;
-	low = low / 4 > 0 ? low / 4 : 1;
+	low = low / 2 > 0 ? low / 2 : 1;
 	room = claim_room(d);
 	return room >= low || (room > 0 && d->sends_in_flight + d->nheld < low);
 }
@@ -650,7 +662,6 @@ typing_done(struct dispatcher *d, struct transfer *t)
 		transfer_release(d, t);
 		return;
 	}
-	curl_easy_reset(t->easy);
 	transfer_start(d, t);
 }
 
@@ -848,12 +859,6 @@ dispatcher_run(struct dispatcher *d)
 	log_info("wapoold %s running as %s", WAPOOL_VERSION, d->owner);
 	for (;;) {
 		int64_t now = clock_mono_ms(), timeout;
-		struct curl_waitfd waits[2] = {
-			{ .fd = d->store_pipe[0], .events = CURL_WAIT_POLLIN },
-			{ .fd = d->wake_fd, .events = CURL_WAIT_POLLIN },
-		};
-		int running = 0, ready = 0;
-		bool reload = false;
 
 		if (dispatch_stop_requests >= 2) {
 			log_warnx("second stop signal: exiting now; leases will expire and recover");
@@ -879,7 +884,7 @@ dispatcher_run(struct dispatcher *d)
 		store_collect(d);
 		if (claim_ready(d, now))
 			claim_submit(d, now);
-		curl_multi_perform(d->multi, &running);
+		events_run_due(d);
 		drain_completions(d);
 		flush_outcomes(d);
 
@@ -900,18 +905,12 @@ dispatcher_run(struct dispatcher *d)
 		else
 			timeout = d->next_claim_ms - clock_mono_ms();
 		if (d->noutcomes > 0)
-			timeout = timeout > 50 ? 50 : timeout;
+			timeout = timeout > OUTCOME_WAIT_MS ? OUTCOME_WAIT_MS : timeout;
 		if (d->nheld > 0 && held_next_due(d) - clock_mono_ms() < timeout)
 			timeout = held_next_due(d) - clock_mono_ms();
 		if (timeout < 0)
 			timeout = 0;
-		curl_multi_poll(d->multi, waits, d->wake_fd >= 0 ? 2 : 1, (int)timeout, &ready);
-		if (d->wake_fd >= 0 && (waits[1].revents & CURL_WAIT_POLLIN) &&
-		    wake_drain(d->wake_fd, &reload) > 0) {
-			d->claim_now = true;
-			if (reload)
-				d->next_reload_ms = 0;
-		}
+		events_wait(d, timeout);
 	}
 	/* A claim answered after the deadline: its messages go back (claim_done). */
 	if (store_wait(d->claimer, &job))
@@ -931,9 +930,12 @@ dispatcher_run(struct dispatcher *d)
 	/* bench/rate.sh reads the round trips per send from this line. */
 	log_info("stopped after %lld send(s); rate gates: %llu memcached round trip(s)",
 	    d->sent_total, (unsigned long long)rate_mc_ops(d->rate));
-	log_info("database batches: %lld claim(s) of %.1f messages, %lld outcome write(s) of %.1f",
+	log_info("database batches: %lld claim(s) of %.1f messages in %lld ms, "
+	    "%lld outcome write(s) of %.1f in %lld ms; %lld ms up",
 	    d->claims, d->claims > 0 ? (double)d->claimed / (double)d->claims : 0.0,
-	    d->writes, d->writes > 0 ? (double)d->written / (double)d->writes : 0.0);
+	    (long long)store_busy_ms(d->claimer),
+	    d->writes, d->writes > 0 ? (double)d->written / (double)d->writes : 0.0,
+	    (long long)store_busy_ms(d->writer), (long long)(clock_mono_ms() - d->started_ms));
 	return 0;
 }
 
@@ -947,6 +949,7 @@ dispatcher_init(struct dispatcher *d, struct config *c)
 	memset(d, 0, sizeof(*d));
 	d->config = c;
 	d->wake_fd = -1;
+	d->epoll_fd = -1;
 	d->store_pipe[0] = d->store_pipe[1] = -1;
 	if (gethostname(d->host, sizeof(d->host) - 1) != 0)
 		snprintf(d->host, sizeof(d->host), "localhost");
@@ -977,7 +980,10 @@ dispatcher_init(struct dispatcher *d, struct config *c)
 	curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)c->max_in_flight + 16);
 	if (c->daemon_wake_listen[0] != '\0' && (d->wake_fd = wake_listen(c->daemon_wake_listen)) < 0)
 		log_warn("cannot listen for wake-ups on %s; polling only", c->daemon_wake_listen);
+	if (events_init(d) != 0)
+		return -1;
 	d->claim_now = true;
+	d->started_ms = clock_mono_ms();
 	d->last_heartbeat_ms = clock_mono_ms();
 	d->next_heartbeat_ms = d->last_heartbeat_ms + c->heartbeat_interval * 1000;
 	return 0;
@@ -1013,6 +1019,7 @@ dispatcher_free(struct dispatcher *d)
 	free(d->runtime);
 	if (d->multi != NULL)
 		curl_multi_cleanup(d->multi);
+	events_close(d);
 	if (d->wake_fd >= 0)
 		close(d->wake_fd);
 	rate_close(d->rate);

@@ -67,6 +67,8 @@ struct dispatcher {
 	struct mc		*mc;
 	struct rate		*rate;
 	CURLM			*multi;
+	int			 epoll_fd;	/* events.c */
+	int64_t			 curl_due_ms;	/* libcurl's next timeout (monotonic), -1: none */
 	int			 wake_fd;
 	char			 owner[128];
 	char			 host[64];
@@ -83,6 +85,7 @@ struct dispatcher {
 	/* outcomes waiting to be written */
 	struct outcome		*outcomes;
 	size_t			 noutcomes, outcomes_cap;
+	int64_t			 outcomes_since_ms;	/* when the oldest of them came */
 	/* transfers */
 	struct transfer		*free_transfers;
 	struct transfer		*active;	/* every transfer not on the free list */
@@ -101,7 +104,7 @@ struct dispatcher {
 	/* figures for the heartbeat */
 	long long		 sent_total, sent_at_last_heartbeat;
 	long long		 claims, claimed, writes, written;	/* batches and their rows */
-	int64_t			 last_heartbeat_ms;
+	int64_t			 last_heartbeat_ms, started_ms;
 	/* stopping */
 	bool			 stopping;
 	int64_t			 stop_deadline_ms;
@@ -136,6 +139,18 @@ void	 dispatch_breaker_record(struct dispatcher *d, long long instance_id, bool 
 void	 health_schedule(struct dispatcher *d, int64_t now);
 void	 health_done(struct dispatcher *d, struct transfer *t, CURLcode code, long status);
 void	 health_check_acks(struct dispatcher *d);
+
+/* events.c: epoll over libcurl's sockets, the workers' pipe and the wake-up socket */
+int	 events_init(struct dispatcher *d);
+void	 events_close(struct dispatcher *d);
+/* Start the transfers just added (transfer_start). */
+void	 events_kick(struct dispatcher *d);
+/* Run libcurl's timeouts that are due. */
+void	 events_run_due(struct dispatcher *d);
+/* timeout_ms, or less when libcurl wants to be called sooner. */
+int64_t	 events_clamp(const struct dispatcher *d, int64_t timeout_ms);
+/* Wait up to timeout_ms (or libcurl's timeout) and act on what is ready. */
+void	 events_wait(struct dispatcher *d, int64_t timeout_ms);
 
 /* dispatch.c helpers used by health.c */
 struct transfer *transfer_new(struct dispatcher *d, enum transfer_kind kind);

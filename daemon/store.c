@@ -29,6 +29,7 @@ struct store {
 	pthread_cond_t		 changed;
 	enum store_state	 state;
 	bool			 quit;
+	int64_t			 busy_ms;	/* time spent in jobs, for the daemon's figures */
 	struct store_job	 job;
 	/* read by the worker only */
 	const struct config	*config;
@@ -63,6 +64,7 @@ store_main(void *arg)
 	struct buf err = BUF_INIT;
 	struct store_job job;
 	ssize_t written;
+	int64_t started;
 
 	/* A failed connect is retried by the first statement (db_open's contract). */
 	if (db_open(&s->db, s->config, &err) != DB_OK)
@@ -77,9 +79,11 @@ store_main(void *arg)
 		job = s->job;
 		pthread_mutex_unlock(&s->lock);
 
+		started = clock_mono_ms();
 		store_run_job(s, &job);
 
 		pthread_mutex_lock(&s->lock);
+		s->busy_ms += clock_mono_ms() - started;
 		s->job = job;
 		s->state = STORE_DONE;
 		pthread_cond_broadcast(&s->changed);
@@ -113,6 +117,18 @@ store_start(const struct config *c, const char *owner, int lease_seconds, int no
 		return NULL;
 	}
 	return s;
+}
+
+int64_t
+store_busy_ms(const struct store *s)
+{
+	struct store *m = (struct store *)s;
+	int64_t ms;
+
+	pthread_mutex_lock(&m->lock);
+	ms = m->busy_ms;
+	pthread_mutex_unlock(&m->lock);
+	return ms;
 }
 
 bool

@@ -45,6 +45,8 @@ struct store;
  */
 struct store *store_start(const struct config *c, const char *owner, int lease_seconds,
 	    int notify_fd);
+/* Milliseconds spent running jobs so far. */
+int64_t	 store_busy_ms(const struct store *s);
 /* True when a job was submitted and its result has not been taken. */
 bool	 store_busy(const struct store *s);
 /* Hand job over (the worker must not be busy); *job is cleared. */

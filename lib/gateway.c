@@ -100,14 +100,18 @@ gateway_request_apply(CURL *easy, struct gateway_request *r, long connect_timeou
 	 * per handle cost wapoold 4 MiB at 256 sends in flight.
 	 */
 	curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 4096L);
-	if (r->body != NULL) {
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, r->body);
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(r->body));
-	}
-	if (strcmp(r->method, "GET") == 0)
+	/*
+	 * Every option a request may set is set here each time, method and
+	 * body included: wapoold reuses its handles without curl_easy_reset(),
+	 * which freed and rebuilt a handle's whole state on every send.
+	 */
+	if (r->body != NULL || strcmp(r->method, "POST") == 0) {
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, r->body != NULL ? (long)strlen(r->body) : 0L);
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, r->body != NULL ? r->body : "");
+	} else
 		curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
-	else if (strcmp(r->method, "POST") != 0)
-		curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, r->method);
+	curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST,
+	    strcmp(r->method, "GET") == 0 || strcmp(r->method, "POST") == 0 ? NULL : r->method);
 }
 
 const char *
