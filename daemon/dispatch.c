@@ -994,9 +994,15 @@ dispatcher_free(struct dispatcher *d)
 {
 	size_t i;
 
-	/* Their results were taken at the end of dispatcher_run. */
+	/*
+	 * Their results were taken at the end of dispatcher_run, unless a
+	 * second stop signal cut it short: then the leases expire and recover.
+	 */
 	store_stop(d->claimer);
 	store_stop(d->writer);
+	/* Transfers a second stop signal left in flight. */
+	while (d->active != NULL)
+		transfer_release(d, d->active);
 	if (d->store_pipe[0] >= 0) {
 		close(d->store_pipe[0]);
 		close(d->store_pipe[1]);
