@@ -32,6 +32,10 @@
  * not in the queue (doc/rate-gates.md, "Waiting for a slot").
  */
 #define HOLD_MAX_MS 1000
+/* Leases a daemon may hold, in max_in_flight (see claim_room). */
+#ifndef LEASE_FACTOR
+#define LEASE_FACTOR 2
+#endif
 /* Outcome batches under load: at least this many, or as many as came in this long. */
 #define OUTCOME_BATCH_MIN 128
 #define OUTCOME_WAIT_MS 20
@@ -48,6 +52,13 @@ outcome_push(struct dispatcher *d, const struct outcome *o)
 		d->outcomes = xrealloc(d->outcomes, d->outcomes_cap * sizeof(*d->outcomes));
 	}
 	d->outcomes[d->noutcomes++] = *o;
+}
+
+/* Requests to gateways are at most max_in_flight at once. */
+static bool
+send_room(const struct dispatcher *d)
+{
+	return d->sends_in_flight < (size_t)d->config->max_in_flight;
 }
 
 /* A message is finished with: its outcome goes to the batch, its memory is released. */
@@ -127,6 +138,10 @@ flush_outcomes(struct dispatcher *d)
 	struct store_job job;
 	int64_t now = clock_mono_ms();
 
+	/*
+	 * One writer: two in parallel (tried) halved the batches and fought
+	 * over the same index pages, and drained a third slower.
+	 */
 	if (d->noutcomes == 0 || store_busy(d->writer) || (d->db_down && now < d->db_retry_ms))
 		return;
 	if (d->noutcomes < OUTCOME_BATCH_MIN && now - d->outcomes_since_ms < OUTCOME_WAIT_MS &&
@@ -136,6 +151,7 @@ flush_outcomes(struct dispatcher *d)
 	job.kind = STORE_RECORD;
 	job.outcomes = d->outcomes;
 	job.noutcomes = d->noutcomes;
+	d->outcomes_writing = d->noutcomes;
 	d->outcomes = NULL;
 	d->noutcomes = d->outcomes_cap = 0;
 	store_submit(d->writer, &job);
@@ -146,6 +162,7 @@ record_done(struct dispatcher *d, struct store_job *job)
 {
 	size_t i;
 
+	d->outcomes_writing = 0;
 	if (job->rc == DB_OK) {
 		db_ok(d);
 		d->writes++;
@@ -457,10 +474,15 @@ retry_held(struct dispatcher *d)
 	int64_t now = clock_mono_ms();
 	size_t k, n = 0, kept = 0;
 
-	/* Take the due ones out first: dispatch_one() may hold them again. */
+	/*
+	 * Take the due ones out first: dispatch_one() may hold them again.
+	 * As many as there is room for among the sends in flight; the rest
+	 * stay due and go on a later turn.
+	 */
 	due = xcalloc(d->nheld, sizeof(*due));
 	for (k = 0; k < d->nheld; k++) {
-		if (d->held[k].due_ms <= now)
+		if (d->held[k].due_ms <= now &&
+		    d->sends_in_flight + n < (size_t)d->config->max_in_flight)
 			due[n++] = d->held[k];
 		else
 			d->held[kept++] = d->held[k];
@@ -491,14 +513,85 @@ held_next_due(const struct dispatcher *d)
 	return due;
 }
 
-/* How many more messages the loop can take on now. */
+static void
+ready_push(struct dispatcher *d, struct queued_message *m, uint64_t cursor)
+{
+	struct ready_queue *q = &d->ready[m->priority > 0 ? 0 : 1];
+
+	if (q->count == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 256, k;
+		struct held_message *items = xcalloc(cap, sizeof(*items));
+
+		for (k = 0; k < q->count; k++)
+			items[k] = q->items[(q->head + k) % q->cap];
+		free(q->items);
+		q->items = items;
+		q->head = 0;
+		q->cap = cap;
+	}
+	q->items[(q->head + q->count) % q->cap].message = *m;
+	q->items[(q->head + q->count) % q->cap].cursor = cursor;
+	q->count++;
+	d->nready++;
+	memset(m, 0, sizeof(*m));
+}
+
+/* The next ready message, transactional lane first. */
+static bool
+ready_pop(struct dispatcher *d, struct held_message *out)
+{
+	size_t lane;
+
+	for (lane = 0; lane < ARRAY_SIZE(d->ready); lane++) {
+		struct ready_queue *q = &d->ready[lane];
+
+		if (q->count == 0)
+			continue;
+		*out = q->items[q->head];
+		q->head = (q->head + 1) % q->cap;
+		q->count--;
+		d->nready--;
+		return true;
+	}
+	return false;
+}
+
+/* Start ready messages while there is room. */
+static void
+start_ready(struct dispatcher *d)
+{
+	struct closed_pools cp = { .n = 0 };
+	struct held_message next;
+
+	while (send_room(d) && ready_pop(d, &next))
+		dispatch_one(d, &next.message, next.cursor, &cp);
+}
+
+static void
+release_ready(struct dispatcher *d, const char *why)
+{
+	struct held_message next;
+
+	while (ready_pop(d, &next))
+		message_outcome(d, &next.message, OUTCOME_RELEASE, 0, 0, NULL, why, 0);
+}
+
+/*
+ * How many more messages the loop can take on now.  Everything it holds a
+ * lease on counts: sends in flight (at most max_in_flight), messages held
+ * for a rate gate or ready behind the sends, and sends finished whose
+ * outcome is not committed yet.  At most 2 x max_in_flight leases, then:
+ * the next batch is claimed while the current one is sent and written,
+ * and a crash sends at most those again whose outcome was not committed
+ * (t0208 counts them).
+ */
 static size_t
 claim_room(const struct dispatcher *d)
 {
-	size_t room = (size_t)d->config->max_in_flight;
+	size_t room = LEASE_FACTOR * (size_t)d->config->max_in_flight, taken;
 
-	/* Held messages count against the room: they are claimed and will be sent. */
-	room = room > d->sends_in_flight + d->nheld ? room - d->sends_in_flight - d->nheld : 0;
+	taken = d->sends_in_flight + d->nheld + d->nready + d->noutcomes + d->outcomes_writing;
+	room = room > taken ? room - taken : 0;
 	if (room > (size_t)d->config->claim_batch_max)
 		room = (size_t)d->config->claim_batch_max;
 	return room;
@@ -523,7 +616,7 @@ claim_ready(const struct dispatcher *d, int64_t now)
 		low = (size_t)d->config->max_in_flight;
 	low = low / 2 > 0 ? low / 2 : 1;
 	room = claim_room(d);
-	return room >= low || (room > 0 && d->sends_in_flight + d->nheld < low);
+	return room >= low || (room > 0 && d->sends_in_flight + d->nheld + d->nready < low);
 }
 
 /* Ask the claimer for a batch; claim_done() starts the sends. */
@@ -546,7 +639,6 @@ claim_submit(struct dispatcher *d, int64_t now)
 static void
 claim_done(struct dispatcher *d, struct store_job *job)
 {
-	struct closed_pools cp = { .n = 0 };
 	uint64_t *positions;
 	size_t k;
 
@@ -571,8 +663,9 @@ claim_done(struct dispatcher *d, struct store_job *job)
 		positions = xcalloc(job->nclaimed, sizeof(*positions));
 		assign_cursors(d, job->claimed, job->nclaimed, positions);
 		for (k = 0; k < job->nclaimed; k++)
-			dispatch_one(d, &job->claimed[k], positions[k], &cp);
+			ready_push(d, &job->claimed[k], positions[k]);
 		free(positions);
+		start_ready(d);
 	}
 	free(job->claimed);
 }
@@ -782,7 +875,7 @@ heartbeat(struct dispatcher *d, int64_t now)
 	(void)daemon_heartbeat(d->db, &s);
 	count_daemons(d);
 	/* Slow sends must not lose their lease to recovery. */
-	if (d->sends_in_flight > 0 || d->nheld > 0)
+	if (d->sends_in_flight > 0 || d->nheld > 0 || d->nready > 0)
 		(void)queue_extend_leases(d->db, d->owner, (int)d->config->lease_seconds);
 	d->sent_at_last_heartbeat = d->sent_total;
 	d->last_heartbeat_ms = now;
@@ -858,7 +951,7 @@ dispatcher_run(struct dispatcher *d)
 
 	log_info("wapoold %s running as %s", WAPOOL_VERSION, d->owner);
 	for (;;) {
-		int64_t now = clock_mono_ms(), timeout;
+		int64_t now = clock_mono_ms(), timeout, waited;
 
 		if (dispatch_stop_requests >= 2) {
 			log_warnx("second stop signal: exiting now; leases will expire and recover");
@@ -867,6 +960,7 @@ dispatcher_run(struct dispatcher *d)
 		if (dispatch_stop_requests == 1 && !d->stopping) {
 			d->stopping = true;
 			release_held(d, "released at shutdown");
+			release_ready(d, "released at shutdown before it was sent");
 			d->stop_deadline_ms = now + d->config->shutdown_grace_seconds * 1000;
 			log_info("stopping: no new claims; %zu send(s) in flight get %lld s to finish",
 			    d->sends_in_flight, d->config->shutdown_grace_seconds);
@@ -886,6 +980,7 @@ dispatcher_run(struct dispatcher *d)
 			claim_submit(d, now);
 		events_run_due(d);
 		drain_completions(d);
+		start_ready(d);
 		flush_outcomes(d);
 
 		if (d->stopping)
@@ -906,11 +1001,18 @@ dispatcher_run(struct dispatcher *d)
 			timeout = d->next_claim_ms - clock_mono_ms();
 		if (d->noutcomes > 0)
 			timeout = timeout > OUTCOME_WAIT_MS ? OUTCOME_WAIT_MS : timeout;
-		if (d->nheld > 0 && held_next_due(d) - clock_mono_ms() < timeout)
+		/* Due held messages wait for room when the sends are at their cap: a send's end wakes us. */
+		if (d->nheld > 0 && send_room(d) &&
+		    held_next_due(d) - clock_mono_ms() < timeout)
 			timeout = held_next_due(d) - clock_mono_ms();
 		if (timeout < 0)
 			timeout = 0;
+		waited = clock_mono_ms();
 		events_wait(d, timeout);
+		d->idle_ms += clock_mono_ms() - waited;
+		d->turns++;
+		d->in_flight_sum += (long long)d->sends_in_flight;
+		d->ready_sum += (long long)d->nready;
 	}
 	/* A claim answered after the deadline: its messages go back (claim_done). */
 	if (store_wait(d->claimer, &job))
@@ -931,11 +1033,15 @@ dispatcher_run(struct dispatcher *d)
 	log_info("stopped after %lld send(s); rate gates: %llu memcached round trip(s)",
 	    d->sent_total, (unsigned long long)rate_mc_ops(d->rate));
 	log_info("database batches: %lld claim(s) of %.1f messages in %lld ms, "
-	    "%lld outcome write(s) of %.1f in %lld ms; %lld ms up",
+	    "%lld outcome write(s) of %.1f in %lld ms; %lld ms up, %lld ms waiting for events; "
+	    "per turn of the loop %.1f sends in flight, %.1f ready",
 	    d->claims, d->claims > 0 ? (double)d->claimed / (double)d->claims : 0.0,
 	    (long long)store_busy_ms(d->claimer),
 	    d->writes, d->writes > 0 ? (double)d->written / (double)d->writes : 0.0,
-	    (long long)store_busy_ms(d->writer), (long long)(clock_mono_ms() - d->started_ms));
+	    (long long)store_busy_ms(d->writer), (long long)(clock_mono_ms() - d->started_ms),
+	    (long long)d->idle_ms,
+	    d->turns > 0 ? (double)d->in_flight_sum / (double)d->turns : 0.0,
+	    d->turns > 0 ? (double)d->ready_sum / (double)d->turns : 0.0);
 	return 0;
 }
 
@@ -955,7 +1061,8 @@ dispatcher_init(struct dispatcher *d, struct config *c)
 		snprintf(d->host, sizeof(d->host), "localhost");
 	(void)random_bytes(random_id, sizeof(random_id));
 	hex_encode(random_id, sizeof(random_id), hex);
-	snprintf(d->owner, sizeof(d->owner), "%s:%d:%s", d->host, (int)getpid(), hex);
+	/* At most 64 ASCII characters: messages.lease_owner is CHAR(64) (009-fixed-width-lease.sql). */
+	snprintf(d->owner, sizeof(d->owner), "%.40s:%d:%s", d->host, (int)getpid(), hex);
 	if (db_open(&d->db, c, &err) != DB_OK)
 		log_warnx("database unreachable at start (%s); retrying", buf_cstr(&err));
 	buf_free(&err);
@@ -1016,6 +1123,13 @@ dispatcher_free(struct dispatcher *d)
 	}
 	while (d->nheld > 0)
 		queued_message_free(&d->held[--d->nheld].message);
+	for (i = 0; i < ARRAY_SIZE(d->ready); i++) {
+		struct ready_queue *q = &d->ready[i];
+
+		for (; q->count > 0; q->count--, q->head = (q->head + 1) % q->cap)
+			queued_message_free(&q->items[q->head].message);
+		free(q->items);
+	}
 	free(d->held);
 	for (i = 0; i < d->noutcomes; i++)
 		outcome_free(&d->outcomes[i]);

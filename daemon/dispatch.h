@@ -61,6 +61,17 @@ struct held_message {
 	int64_t			 due_ms;	/* monotonic */
 };
 
+/*
+ * Claimed messages waiting for room among the sends in flight (a ring).
+ * The claimer fetches the next batch while the current one is being
+ * sent, so a send that finishes is followed at once by the next, not by
+ * a claim's round trips (doc/ARCHITECTURE.md, "wapoold's loop").
+ */
+struct ready_queue {
+	struct held_message	*items;
+	size_t			 head, count, cap;
+};
+
 struct dispatcher {
 	struct config		*config;
 	struct db		*db;
@@ -85,12 +96,16 @@ struct dispatcher {
 	/* outcomes waiting to be written */
 	struct outcome		*outcomes;
 	size_t			 noutcomes, outcomes_cap;
+	size_t			 outcomes_writing;	/* handed to the writer, not yet committed */
 	int64_t			 outcomes_since_ms;	/* when the oldest of them came */
 	/* transfers */
 	struct transfer		*free_transfers;
 	struct transfer		*active;	/* every transfer not on the free list */
 	size_t			 sends_in_flight;
 	size_t			 health_in_flight;
+	/* claimed, waiting for room: [0] transactional lane, [1] bulk */
+	struct ready_queue	 ready[2];
+	size_t			 nready;	/* both lanes */
 	/* messages waiting a moment for a rate gate (see held_message) */
 	struct held_message	*held;
 	size_t			 nheld, held_cap;
@@ -104,6 +119,8 @@ struct dispatcher {
 	/* figures for the heartbeat */
 	long long		 sent_total, sent_at_last_heartbeat;
 	long long		 claims, claimed, writes, written;	/* batches and their rows */
+	long long		 turns, in_flight_sum, ready_sum;	/* per turn of the loop */
+	int64_t			 idle_ms;	/* in events_wait() */
 	int64_t			 last_heartbeat_ms, started_ms;
 	/* stopping */
 	bool			 stopping;

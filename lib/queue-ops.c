@@ -61,7 +61,7 @@ static const char sql_message_where[] =
 #define RETRY_SET \
     "UPDATE messages SET state = 'pending', attempts = 0, not_before = NOW(6)," \
     " last_backoff_ms = 0, finished_at = NULL, wait_reason = NULL," \
-    " lease_owner = NULL, lease_until = NULL"
+    " lease_owner = ''"
 #define CLEAR_SET \
     "UPDATE messages SET state = 'cancelled', finished_at = NOW(6), wait_reason = NULL"
 

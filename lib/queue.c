@@ -65,7 +65,8 @@ static const char sql_outcome_tail[] =
     " m.failover_from_instance_id = COALESCE(v.failover_from, m.failover_from_instance_id),"
     " m.sent_at = IF(v.new_state = 'sent', NOW(6), m.sent_at),"
     " m.finished_at = IF(v.new_state IN ('failed', 'dead', 'expired'), NOW(6), m.finished_at),"
-    " m.lease_owner = NULL, m.lease_until = NULL"
+    /* lease_until stays: fixed width, read only while sending (009-fixed-width-lease.sql). */
+    " m.lease_owner = ''"
     " WHERE m.state = 'sending' AND m.lease_owner = ?";
 static const char sql_affinity_head[] =
     "INSERT INTO recipient_affinity (tenant_id, recipient, instance_id) VALUES ";
@@ -95,8 +96,8 @@ static const char sql_apply_receipts_head[] =
 static const char sql_recover_select[] =
     "SELECT id FROM messages WHERE state = 'sending' AND lease_until < NOW(6) LIMIT 1000";
 static const char sql_recover_head[] =
-    "UPDATE messages FORCE INDEX (PRIMARY) SET state = 'pending', lease_owner = NULL,"
-    " lease_until = NULL, wait_reason = 'lease recovered', not_before = NOW(6)"
+    "UPDATE messages FORCE INDEX (PRIMARY) SET state = 'pending', lease_owner = '',"
+    " wait_reason = 'lease recovered', not_before = NOW(6)"
     " WHERE state = 'sending' AND lease_until < NOW(6) AND id IN (";
 static const char sql_expire_select[] =
     "SELECT id FROM messages WHERE state = 'pending' AND expires_at IS NOT NULL"

@@ -15,8 +15,10 @@ static const char sql_event[] =
 static const char sql_messages[] =
     "SELECT m.id, DATE_FORMAT(m.created_at, '%Y-%m-%d %H:%i:%s'), t.slug, p.name, m.recipient,"
     " m.attempts, m.max_attempts, DATE_FORMAT(m.not_before, '%Y-%m-%d %H:%i:%s'),"
-    " m.wait_reason, m.last_error, COALESCE(si.name, fi.name), m.lease_owner,"
-    " DATE_FORMAT(m.lease_until, '%Y-%m-%d %H:%i:%s')"
+    " m.wait_reason, m.last_error, COALESCE(si.name, fi.name),"
+    /* The lease columns mean something only while the row is being sent (009). */
+    " IF(m.state = 'sending', m.lease_owner, NULL),"
+    " IF(m.state = 'sending', DATE_FORMAT(m.lease_until, '%Y-%m-%d %H:%i:%s'), NULL)"
     " FROM messages m LEFT JOIN tenants t ON t.id = m.tenant_id"
     " LEFT JOIN pools p ON p.id = m.pool_id"
     " LEFT JOIN instances si ON si.id = m.sent_instance_id"

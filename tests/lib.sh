@@ -548,7 +548,7 @@ _dw_world_cleanup() {
 		sim_delete "/_sim/instances/${DW_NAME[k]}" > /dev/null
 	done
 	db "UPDATE messages SET state = 'cancelled', finished_at = NOW(6),
-		lease_owner = NULL, lease_until = NULL
+		lease_owner = ''
 		WHERE tenant_id = $DW_TENANT_ID AND state IN ('pending', 'sending');
 	    UPDATE instances SET deleted_at = NOW(6) WHERE gateway_id = $DW_GATEWAY_ID;
 	    UPDATE gateways SET active = 0 WHERE id = $DW_GATEWAY_ID;

@@ -30,8 +30,8 @@ gw=$(db "SELECT id FROM gateways WHERE name = '$tag-gw'")
 x=$(db "SELECT id FROM instances WHERE name = '$tag-x'")
 pool=$(db "SELECT id FROM pools WHERE name = '$tag-pool'")
 is "$(db "SELECT admin_state FROM pools WHERE id = $pool")" suspended "the pool is suspended"
-at_exit "db \"UPDATE messages SET state = 'cancelled', finished_at = NOW(6), lease_owner = NULL,
-	lease_until = NULL WHERE tenant_id = $tenant AND state IN ('pending', 'sending', 'dead');
+at_exit "db \"UPDATE messages SET state = 'cancelled', finished_at = NOW(6), lease_owner = ''
+	WHERE tenant_id = $tenant AND state IN ('pending', 'sending', 'dead');
 	UPDATE instances SET deleted_at = NOW(6) WHERE gateway_id = $gw;
 	UPDATE pools SET enabled = 0 WHERE id = $pool\""
 campaign=$((900000000 + RANDOM))
