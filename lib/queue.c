@@ -362,6 +362,12 @@ queue_after_sent(struct db *db, struct outcome *o, size_t n, bool transaction)
 	}
 	if (sent == 0)
 		goto out;
+	/*
+	 * Padded like the other batch statements, with copies of the last row
+	 * (an upsert of the same row twice changes nothing): one statement per
+	 * count of sends cached up to 256 prepared statements per connection,
+	 * 1.8 MB of wapoold's 8 MB heap (massif).
+	 */
 	total = padded(sent);
 	p = xcalloc(3 * total, sizeof(*p));
 	buf_puts(&sql, sql_affinity_head);
@@ -372,6 +378,12 @@ queue_after_sent(struct db *db, struct outcome *o, size_t n, bool transaction)
 		p[k++] = DB_INT(o[i].tenant_id);
 		p[k++] = DB_TEXT(o[i].recipient);
 		p[k++] = DB_INT(o[i].instance_id);
+	}
+	for (j = sent; j < total; j++, k += 3) {
+		buf_puts(&sql, ",(?,?,?)");
+		p[k] = p[k - 3];
+		p[k + 1] = p[k - 2];
+		p[k + 2] = p[k - 1];
 	}
 	buf_puts(&sql, sql_affinity_tail);
 	/* Best effort: a lost affinity only loses stickiness, never a message. */
