@@ -33,9 +33,7 @@
  */
 #define HOLD_MAX_MS 1000
 /* Leases a daemon may hold, in max_in_flight (see claim_room). */
-#ifndef LEASE_FACTOR
 #define LEASE_FACTOR 2
-#endif
 /* Outcome batches under load: at least this many, or as many as came in this long. */
 #define OUTCOME_BATCH_MIN 128
 #define OUTCOME_WAIT_MS 20
