@@ -7,7 +7,9 @@
  * before the commit that holds their event, so durability is the same as
  * one transaction per request, with far fewer statements and fsyncs.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,10 +19,17 @@
 #include "util.h"
 #include "wake.h"
 
+/*
+ * One waiting worker.  It sleeps on its own semaphore, so a commit wakes
+ * exactly the workers of its batch: a shared condition variable woke all
+ * 32 of them per batch, most to find their batch not done, sleep again
+ * and fight over the lock (most of wapool.fcgi's CPU in bench/intake.sh
+ * was those context switches).
+ */
 struct submission {
 	struct intake_event	*event;
 	int			 rc;
-	bool			 done;
+	sem_t			 done;
 	struct submission	*next;
 };
 
@@ -28,7 +37,6 @@ struct committer {
 	pthread_t		 thread;
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 work;		/* committer waits for submissions */
-	pthread_cond_t		 finished;	/* workers wait for their batch */
 	struct submission	*head, *tail;
 	bool			 stopping;
 	size_t			 batch_max;
@@ -73,12 +81,16 @@ committer_main(void *arg)
 		if (any_message)
 			wake_send(cm->wake);
 
-		pthread_mutex_lock(&cm->lock);
+		/*
+		 * The submission lives on its worker's stack: once posted it
+		 * may be gone, so it is not touched after sem_post (glibc's
+		 * sem_post does not touch the semaphore after the wake either).
+		 */
 		for (i = 0; i < n; i++) {
 			batch[i]->rc = rc;
-			batch[i]->done = true;
+			sem_post(&batch[i]->done);
 		}
-		pthread_cond_broadcast(&cm->finished);
+		pthread_mutex_lock(&cm->lock);
 	}
 	pthread_mutex_unlock(&cm->lock);
 	free(batch);
@@ -94,7 +106,6 @@ committer_start(const struct config *c, struct wake_sender *wake)
 
 	pthread_mutex_init(&cm->lock, NULL);
 	pthread_cond_init(&cm->work, NULL);
-	pthread_cond_init(&cm->finished, NULL);
 	cm->batch_max = (size_t)c->intake_batch_max;
 	cm->wake = wake;
 	/* A database that is down now may be up later: db_* reconnect by themselves. */
@@ -114,6 +125,8 @@ committer_submit(struct committer *cm, struct intake_event *ev)
 {
 	struct submission s = { .event = ev };
 
+	if (sem_init(&s.done, 0, 0) != 0)
+		return DB_ERROR;
 	pthread_mutex_lock(&cm->lock);
 	if (cm->tail != NULL)
 		cm->tail->next = &s;
@@ -121,9 +134,10 @@ committer_submit(struct committer *cm, struct intake_event *ev)
 		cm->head = &s;
 	cm->tail = &s;
 	pthread_cond_signal(&cm->work);
-	while (!s.done)
-		pthread_cond_wait(&cm->finished, &cm->lock);
 	pthread_mutex_unlock(&cm->lock);
+	while (sem_wait(&s.done) != 0 && errno == EINTR)
+		;
+	sem_destroy(&s.done);
 	return s.rc;
 }
 
@@ -140,6 +154,5 @@ committer_stop(struct committer *cm)
 	db_close(cm->db);
 	pthread_mutex_destroy(&cm->lock);
 	pthread_cond_destroy(&cm->work);
-	pthread_cond_destroy(&cm->finished);
 	free(cm);
 }
