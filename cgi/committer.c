@@ -108,8 +108,13 @@ committer_start(const struct config *c, struct wake_sender *wake)
 	pthread_cond_init(&cm->work, NULL);
 	cm->batch_max = (size_t)c->intake_batch_max;
 	cm->wake = wake;
-	/* A database that is down now may be up later: db_* reconnect by themselves. */
-	if (db_open(&cm->db, c, &err) != DB_OK)
+	/*
+	 * A database that is down now may be up later: db_* reconnect by
+	 * themselves.  The connection only ever runs intake_store's
+	 * transactions, so it stays in autocommit=0 (db_open_tx): two round
+	 * trips fewer per batch.
+	 */
+	if (db_open_tx(&cm->db, c, &err) != DB_OK)
 		log_warnx("committer: %s (will retry per batch)", buf_cstr(&err));
 	buf_free(&err);
 	if (pthread_create(&cm->thread, NULL, committer_main, cm) != 0) {
