@@ -29,7 +29,9 @@
 struct submission {
 	struct intake_event	*event;
 	int			 rc;
-	sem_t			 done;
+	sem_t			 done;		/* committer_submit */
+	committer_done_fn	 callback;	/* committer_submit_async (heap submission) */
+	void			*arg;
 	struct submission	*next;
 };
 
@@ -53,7 +55,7 @@ committer_main(void *arg)
 
 	pthread_mutex_lock(&cm->lock);
 	for (;;) {
-		size_t n = 0, i;
+		size_t n = 0, i, k;
 		bool any_message = false;
 		int rc;
 
@@ -82,13 +84,26 @@ committer_main(void *arg)
 			wake_send(cm->wake);
 
 		/*
-		 * The submission lives on its worker's stack: once posted it
-		 * may be gone, so it is not touched after sem_post (glibc's
-		 * sem_post does not touch the semaphore after the wake either).
+		 * Waiting workers first.  A waiting submission lives on its
+		 * worker's stack: once posted it may be gone, so it is not
+		 * touched after sem_post (glibc's sem_post does not touch the
+		 * semaphore after the wake either); the callbacks' are kept
+		 * aside in batch[0..k) before.
 		 */
+		k = 0;
 		for (i = 0; i < n; i++) {
-			batch[i]->rc = rc;
-			sem_post(&batch[i]->done);
+			struct submission *s = batch[i];
+
+			if (s->callback != NULL) {
+				batch[k++] = s;
+				continue;
+			}
+			s->rc = rc;
+			sem_post(&s->done);
+		}
+		for (i = 0; i < k; i++) {
+			batch[i]->callback(batch[i]->event, rc, batch[i]->arg);
+			free(batch[i]);
 		}
 		pthread_mutex_lock(&cm->lock);
 	}
@@ -144,6 +159,25 @@ committer_submit(struct committer *cm, struct intake_event *ev)
 		;
 	sem_destroy(&s.done);
 	return s.rc;
+}
+
+void
+committer_submit_async(struct committer *cm, struct intake_event *ev, committer_done_fn done,
+    void *arg)
+{
+	struct submission *s = xcalloc(1, sizeof(*s));
+
+	s->event = ev;
+	s->callback = done;
+	s->arg = arg;
+	pthread_mutex_lock(&cm->lock);
+	if (cm->tail != NULL)
+		cm->tail->next = s;
+	else
+		cm->head = s;
+	cm->tail = s;
+	pthread_cond_signal(&cm->work);
+	pthread_mutex_unlock(&cm->lock);
 }
 
 void

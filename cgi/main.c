@@ -32,6 +32,8 @@ worker_open(struct worker *w, struct app *app)
 {
 	struct buf err = BUF_INIT;
 
+	/* serve_cgi's worker is on the stack: nothing may be left unset (rate). */
+	memset(w, 0, sizeof(*w));
 	w->app = app;
 	/* A database that is down at start is retried by every later call. */
 	if (db_open(&w->db, &app->config, &err) != DB_OK)
@@ -48,43 +50,27 @@ worker_close(struct worker *w)
 	mc_close(w->mc);
 }
 
-/*
- * End the request without libfcgi's lingering close.  FCGX_Finish_r
- * would shut down our side and then wait (poll, up to 2 s) for the web
- * server to close its side before close(), a guard against a TCP reset
- * eating the answer: one more sleep and wake-up of the worker per request
- * (an eighth of wapool.fcgi's CPU in bench/intake.sh).  What the guard
- * protects is a close with unread input; so read the request's input to
- * its end first (usually nothing: the handler read it), after which the
- * server sends nothing more, and close plainly (FCGX_Detach).
- */
-static void
-worker_finish(FCGX_Request *fcgx)
-{
-	char sink[4096];
-
-	while (fcgx->in != NULL && FCGX_GetStr(sink, sizeof(sink), fcgx->in) > 0)
-		;
-	FCGX_Detach(fcgx);
-	FCGX_Finish_r(fcgx);
-}
-
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	FCGX_Request fcgx;
 
-	FCGX_InitRequest(&fcgx, 0, 0);
+	/* Each request's own: a webhook handed to the committer outlives this loop turn. */
 	for (;;) {
-		struct req r;
+		FCGX_Request *fcgx = xmalloc(sizeof(*fcgx));
+		struct req *r;
 
-		if (FCGX_Accept_r(&fcgx) < 0)
+		FCGX_InitRequest(fcgx, 0, 0);
+		if (FCGX_Accept_r(fcgx) < 0) {
+			free(fcgx);
 			break;
-		req_init(&r, w, &fcgx);
-		router_dispatch(&r);
-		req_finish(&r);
-		worker_finish(&fcgx);
+		}
+		r = xmalloc(sizeof(*r));
+		req_init(r, w, fcgx);
+		w->handed_off = false;
+		router_dispatch(r);
+		if (!w->handed_off)
+			req_end(r);
 	}
 	return NULL;
 }
