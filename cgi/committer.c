@@ -3,9 +3,11 @@
  *
  * Worker threads validate requests in parallel and queue their events
  * here; this thread writes whatever has queued up as one multi-row
- * transaction and wakes each worker with its result.  Nobody is answered
- * before the commit that holds their event, so durability is the same as
- * one transaction per request, with far fewer statements and fsyncs.
+ * transaction, then answers each accepted webhook itself (the worker
+ * handed it over and went on to its next request) and wakes each worker
+ * that waits (rejected events).  Nobody is answered before the commit
+ * that holds their event, so durability is the same as one transaction
+ * per request, with far fewer statements and fsyncs.
  */
 #include <errno.h>
 #include <pthread.h>
