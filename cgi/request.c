@@ -251,23 +251,21 @@ req_access_log(struct req *r)
 }
 
 /*
- * End the request without libfcgi's lingering close.  FCGX_Finish_r
- * would shut down our side and then wait (poll, up to 2 s) for the web
- * server to close its side before close(), a guard against a TCP reset
- * eating the answer: one more sleep and wake-up of the worker per request
- * (an eighth of wapool.fcgi's CPU in bench/intake.sh).  What the guard
- * protects is a close with unread input; so read the request's input to
- * its end first (usually nothing: the handler read it), after which the
- * server sends nothing more, and close plainly (FCGX_Detach).
+ * End the request, without libfcgi's lingering close when its input was
+ * read to the end.  FCGX_Finish_r shuts down our side and then waits
+ * (poll, up to 2 s) for the web server to close its side before close(),
+ * a guard against a reset eating the answer when unread input is left:
+ * one more sleep and wake-up per request (an eighth of wapool.fcgi's CPU
+ * in bench/intake.sh).  Once the input stream is closed (the handler read
+ * the body to its end, as every webhook does) the server sends nothing
+ * more, so a plain close (FCGX_Detach) is safe; a request with input left
+ * keeps the guard, with its timeout.
  */
 static void
 req_fcgx_end(FCGX_Request *fcgx)
 {
-	char sink[4096];
-
-	while (fcgx->in != NULL && FCGX_GetStr(sink, sizeof(sink), fcgx->in) > 0)
-		;
-	FCGX_Detach(fcgx);
+	if (fcgx->in != NULL && fcgx->in->isClosed)
+		FCGX_Detach(fcgx);
 	FCGX_Finish_r(fcgx);
 }
 
