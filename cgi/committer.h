@@ -16,6 +16,14 @@ struct committer *committer_start(const struct config *c, struct wake_sender *wa
  * result fields are filled in.  Safe from any number of threads.
  */
 int	committer_submit(struct committer *cm, struct intake_event *ev);
+/*
+ * Called on the committer thread once the batch holding ev is committed
+ * (rc DB_OK) or failed, with ev's result fields filled in.
+ */
+typedef void (*committer_done_fn)(struct intake_event *ev, int rc, void *arg);
+/* Queue ev and return at once; done(ev, rc, arg) follows.  ev must live until then. */
+void	committer_submit_async(struct committer *cm, struct intake_event *ev,
+	    committer_done_fn done, void *arg);
 void	committer_stop(struct committer *cm);
 
 #endif

@@ -32,6 +32,8 @@ worker_open(struct worker *w, struct app *app)
 {
 	struct buf err = BUF_INIT;
 
+	/* serve_cgi's worker is on the stack: nothing may be left unset (rate). */
+	memset(w, 0, sizeof(*w));
 	w->app = app;
 	/* A database that is down at start is retried by every later call. */
 	if (db_open(&w->db, &app->config, &err) != DB_OK)
@@ -52,18 +54,23 @@ static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	FCGX_Request fcgx;
 
-	FCGX_InitRequest(&fcgx, 0, 0);
+	/* Each request's own: a webhook handed to the committer outlives this loop turn. */
 	for (;;) {
-		struct req r;
+		FCGX_Request *fcgx = xmalloc(sizeof(*fcgx));
+		struct req *r;
 
-		if (FCGX_Accept_r(&fcgx) < 0)
+		FCGX_InitRequest(fcgx, 0, 0);
+		if (FCGX_Accept_r(fcgx) < 0) {
+			free(fcgx);
 			break;
-		req_init(&r, w, &fcgx);
-		router_dispatch(&r);
-		req_finish(&r);
-		FCGX_Finish_r(&fcgx);
+		}
+		r = xmalloc(sizeof(*r));
+		req_init(r, w, fcgx);
+		w->handed_off = false;
+		router_dispatch(r);
+		if (!w->handed_off)
+			req_end(r);
 	}
 	return NULL;
 }

@@ -32,6 +32,7 @@ struct worker {
 	struct db	*db;
 	struct mc	*mc;
 	struct rate	*rate;	/* opened by the first req_rate(): read-only views of the gates */
+	bool		 handed_off;	/* the current request went to another thread (req_hand_off) */
 };
 
 #define REQ_MAX_PARAMS 4
@@ -77,6 +78,17 @@ void	req_init(struct req *r, struct worker *w, FCGX_Request *fcgx);
 struct rate *req_rate(struct req *r);
 /* Write status, headers and body once, log the access line, release r's memory. */
 void	req_finish(struct req *r);
+/*
+ * For a FastCGI request whose r and FCGX_Request the worker allocated:
+ * req_finish, end the FastCGI request, free both.  Safe on any thread.
+ */
+void	req_end(struct req *r);
+/*
+ * The handler passes r to another thread, which will answer it with
+ * req_end: the worker neither answers nor frees it, and goes on to the
+ * next request.  Call before handing over; r may be gone right after.
+ */
+void	req_hand_off(struct req *r);
 
 /* A CGI/FastCGI parameter such as "HTTP_AUTHORIZATION"; NULL when absent. */
 const char *req_param(const struct req *r, const char *name);

@@ -23,6 +23,12 @@ struct db {
 	MYSQL		*conn;		/* NULL while disconnected */
 	const struct config *config;
 	bool		 in_transaction;
+	/* db_open_tx: autocommit stays off between transactions (see there) */
+	bool		 tx_only;
+	/* in a transaction that has sent no statement yet: nothing to lose */
+	bool		 tx_fresh;
+	/* db_autoinc_consecutive's answer for this connection: -1 not asked */
+	int		 autoinc_consecutive;
 	bool		 busy;		/* the last failure was a deadlock or lock wait timeout */
 	char		 error[512];
 	struct stmt_slot cache[STMT_CACHE_SLOTS];
@@ -118,7 +124,9 @@ db_connect(struct db *db)
 	 * wapool's transactions are milliseconds long, so a longer wait is a
 	 * stuck peer, and the caller's retry beats a frozen loop.
 	 */
-	mysql_optionsv(conn, MYSQL_INIT_COMMAND,
+	mysql_optionsv(conn, MYSQL_INIT_COMMAND, db->tx_only ?
+	    "SET time_zone = '+00:00', tx_isolation = 'READ-COMMITTED',"
+	    " innodb_lock_wait_timeout = 10, autocommit = 0" :
 	    "SET time_zone = '+00:00', tx_isolation = 'READ-COMMITTED',"
 	    " innodb_lock_wait_timeout = 10");
 	if (mysql_real_connect(conn, c->db_host, c->db_user, c->db_password,
@@ -130,20 +138,37 @@ db_connect(struct db *db)
 	}
 	db->conn = conn;
 	db->in_transaction = false;
+	db->tx_fresh = false;
+	/* Perhaps another server, or the same one restarted: ask again. */
+	db->autoinc_consecutive = -1;
 	return DB_OK;
 }
 
-int
-db_open(struct db **out, const struct config *c, struct buf *err)
+static int
+db_open_mode(struct db **out, const struct config *c, bool tx_only, struct buf *err)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
 	int rc;
 
 	db->config = c;
+	db->tx_only = tx_only;
+	db->autoinc_consecutive = -1;
 	*out = db;
 	if ((rc = db_connect(db)) != DB_OK && err != NULL)
 		buf_puts(err, db->error);
 	return rc;
+}
+
+int
+db_open(struct db **out, const struct config *c, struct buf *err)
+{
+	return db_open_mode(out, c, false, err);
+}
+
+int
+db_open_tx(struct db **out, const struct config *c, struct buf *err)
+{
+	return db_open_mode(out, c, true, err);
 }
 
 void
@@ -294,6 +319,12 @@ db_execute_once(struct db *db, const char *sql, const struct db_param *params,
 
 	if (db->conn == NULL && (rc = db_connect(db)) != DB_OK)
 		return rc;
+	if (db->tx_only && !db->in_transaction) {
+		/* It would open a transaction that nobody commits. */
+		snprintf(db->error, sizeof(db->error), "statement outside a transaction");
+		log_error("db: %s on a transactions-only connection: %s", db->error, sql);
+		return DB_ERROR;
+	}
 	if ((rc = db_prepare(db, sql, &stmt)) != DB_OK)
 		return rc;
 	if (mysql_stmt_param_count(stmt) != nparams) {
@@ -321,16 +352,32 @@ out:
 	return rc;
 }
 
-/* Execute with one transparent reconnect when no transaction is open. */
+/*
+ * Execute with one transparent reconnect when no transaction is open, or
+ * (db_open_tx) when the transaction has sent nothing yet: a server that
+ * lost the connection rolled back whatever it had of it, which is
+ * nothing, so the statement opens the transaction afresh on the new
+ * connection.  (db_begin on a db_open handle checks the connection with
+ * its SET autocommit instead.)
+ */
 static int
 db_execute(struct db *db, const char *sql, const struct db_param *params,
     size_t nparams, MYSQL_STMT **out)
 {
 	bool was_in_transaction = db->in_transaction;
-	int rc = db_execute_once(db, sql, params, nparams, out);
+	bool fresh = db->in_transaction && db->tx_fresh;
+	int rc;
 
+	db->tx_fresh = false;
+	rc = db_execute_once(db, sql, params, nparams, out);
 	if (rc == DB_DOWN && !was_in_transaction)
 		rc = db_execute_once(db, sql, params, nparams, out);
+	else if (rc == DB_DOWN && fresh) {
+		if ((rc = db_connect(db)) != DB_OK)
+			return rc;
+		db->in_transaction = true;
+		rc = db_execute_once(db, sql, params, nparams, out);
+	}
 	return rc;
 }
 
@@ -487,6 +534,12 @@ db_begin(struct db *db)
 
 	if (db->conn == NULL && (rc = db_connect(db)) != DB_OK)
 		return rc;
+	if (db->tx_only) {
+		/* autocommit is off: the first statement opens the transaction. */
+		db->in_transaction = true;
+		db->tx_fresh = true;
+		return DB_OK;
+	}
 	if (mysql_autocommit(db->conn, 0) != 0) {
 		rc = db_fail(db, mysql_errno(db->conn), mysql_error(db->conn));
 		/* A connection that died while idle: one fresh try. */
@@ -509,9 +562,11 @@ db_commit(struct db *db)
 		return DB_DOWN;
 	if (mysql_commit(db->conn) != 0)
 		rc = db_fail(db, mysql_errno(db->conn), mysql_error(db->conn));
-	if (db->conn != NULL && mysql_autocommit(db->conn, 1) != 0 && rc == DB_OK)
+	if (db->conn != NULL && !db->tx_only && mysql_autocommit(db->conn, 1) != 0 &&
+	    rc == DB_OK)
 		rc = db_fail(db, mysql_errno(db->conn), mysql_error(db->conn));
 	db->in_transaction = false;
+	db->tx_fresh = false;
 	return rc;
 }
 
@@ -519,8 +574,44 @@ void
 db_rollback(struct db *db)
 {
 	if (db->conn != NULL) {
-		if (mysql_rollback(db->conn) != 0 || mysql_autocommit(db->conn, 1) != 0)
+		if (mysql_rollback(db->conn) != 0 ||
+		    (!db->tx_only && mysql_autocommit(db->conn, 1) != 0))
 			db_disconnect(db);
 	}
 	db->in_transaction = false;
+	db->tx_fresh = false;
+}
+
+/*
+ * innodb_autoinc_lock_mode 0 ("traditional") and 1 ("consecutive", the
+ * default) hand one multi-row INSERT ... VALUES a single run of
+ * consecutive values, reserved before its first row is written, so no
+ * concurrent INSERT can take ids inside that run; mode 2 ("interleaved")
+ * makes no such promise.  With auto_increment_increment 1 the run is
+ * LAST_INSERT_ID(), +1, +2, ... in the order of the VALUES rows.  The lock
+ * mode is read-only while the server runs, so the answer holds for the
+ * connection; db_connect forgets it, since a reconnect may reach a server
+ * restarted with another setting.
+ */
+static const char sql_autoinc_mode[] =
+    "SELECT @@GLOBAL.innodb_autoinc_lock_mode, @@SESSION.auto_increment_increment";
+
+int
+db_autoinc_consecutive(struct db *db, bool *out)
+{
+	struct db_result r;
+	int rc;
+
+	if (db->conn != NULL && db->autoinc_consecutive >= 0) {
+		*out = db->autoinc_consecutive == 1;
+		return DB_OK;
+	}
+	if ((rc = db_query(db, sql_autoinc_mode, NULL, 0, &r)) != DB_OK)
+		return rc;
+	*out = r.nrows == 1 && db_int(&r, 0, 0, 2) <= 1 && db_int(&r, 0, 1, 0) == 1;
+	db_result_free(&r);
+	/* Only if the connection that answered is still the current one. */
+	if (db->conn != NULL)
+		db->autoinc_consecutive = *out ? 1 : 0;
+	return DB_OK;
 }

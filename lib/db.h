@@ -58,6 +58,17 @@ struct db_result {
  * reconnect by themselves.
  */
 int	 db_open(struct db **out, const struct config *c, struct buf *err);
+/*
+ * The same for a thread that runs nothing but transactions (the intake
+ * committer): the connection stays in autocommit=0 mode, so db_begin
+ * costs no round trip and db_commit one (COMMIT) where db_open's pair
+ * costs three (SET autocommit=0, COMMIT, SET autocommit=1).  Every
+ * db_exec and db_query must sit between db_begin and db_commit or
+ * db_rollback; one outside is refused with DB_ERROR.  A connection found
+ * lost by a transaction's first statement is re-established and the
+ * statement retried, as db_begin's check would have done.
+ */
+int	 db_open_tx(struct db **out, const struct config *c, struct buf *err);
 void	 db_close(struct db *db);
 /* Reconnect now if the connection was lost; DB_OK or DB_DOWN. */
 int	 db_ensure(struct db *db);
@@ -83,6 +94,15 @@ long long db_int(const struct db_result *r, size_t row, size_t col, long long fa
 int	 db_begin(struct db *db);
 int	 db_commit(struct db *db);
 void	 db_rollback(struct db *db);
+
+/*
+ * Whether a multi-row INSERT ... VALUES on this connection gets the
+ * consecutive auto-increment ids LAST_INSERT_ID(), +1, ... in row order
+ * (innodb_autoinc_lock_mode 0 or 1 and auto_increment_increment 1; see
+ * db.c).  Asked once per connection; DB_OK with *out set, or the query's
+ * error.
+ */
+int	 db_autoinc_consecutive(struct db *db, bool *out);
 
 /* The last error text (for logs; never shown to webhook senders). */
 const char *db_error(const struct db *db);

@@ -38,6 +38,12 @@ double random_unit(void);
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 
+/*
+ * True when s[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF, no sequence cut short).
+ */
+bool utf8_valid(const char *s, size_t len);
+
 /* Constant-time comparison of two buffers of possibly different length. */
 bool const_time_equal(const void *a, size_t alen, const void *b, size_t blen);
 

@@ -80,14 +80,29 @@ void
 wake_send_kind(struct wake_sender *w, enum wake_kind kind)
 {
 	char datagram = (char)kind;
+	struct iovec iov = { .iov_base = &datagram, .iov_len = 1 };
+	struct mmsghdr msgs[WAKE_MAX_TARGETS];
 	size_t i;
 
 	if (w == NULL || w->fd < 0)
 		return;
-	/* A lost datagram only costs one poll interval: errors are ignored. */
-	for (i = 0; i < w->ntargets; i++)
-		(void)sendto(w->fd, &datagram, 1, MSG_DONTWAIT,
-		    (struct sockaddr *)&w->targets[i], w->target_lens[i]);
+	memset(msgs, 0, sizeof(msgs));
+	for (i = 0; i < w->ntargets; i++) {
+		msgs[i].msg_hdr.msg_name = &w->targets[i];
+		msgs[i].msg_hdr.msg_namelen = w->target_lens[i];
+		msgs[i].msg_hdr.msg_iov = &iov;
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	/*
+	 * One system call for every daemon, once per committed batch.  A lost
+	 * datagram only costs one poll interval: errors are ignored, but
+	 * sendmmsg stops at the first one, so go on after it.
+	 */
+	for (i = 0; i < w->ntargets;) {
+		int sent = sendmmsg(w->fd, &msgs[i], (unsigned int)(w->ntargets - i), MSG_DONTWAIT);
+
+		i += sent > 0 ? (size_t)sent + 1 : 1;
+	}
 }
 
 void

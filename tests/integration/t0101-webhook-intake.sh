@@ -43,6 +43,56 @@ http POST /webhook/imperio/order_paid -H "$auth" -H "Idempotency-Key: $key" \
 	--data "$(sample_order "$(unique_id)")"
 is "$HTTP_STATUS:$(json_get message_id)" "200:$first" "same header key, other body: deduplicated"
 
+# --- a burst at once: group-committed batches hand out the right ids --------
+# intake_store derives the ids of a batch's rows from LAST_INSERT_ID() when
+# every row is new, and reads them back when a duplicate is among them:
+# 40 orders at once (batches of many rows), 8 of them posted twice at the
+# same moment (duplicates inside a batch).  Every answer must name its own
+# event and message, and each twin pair one 202 and one 200 with the same ids.
+# One curl sends all 48 at once (--parallel), so batches hold many rows.
+burst=$TEST_TMP/burst
+mkdir -p "$burst"
+: > "$burst/curl.conf"
+for i in $(seq 1 48); do
+	n=$(( i <= 40 ? i : i - 40 ))
+	sample_order "$id$n" > "$burst/order-$i.json"
+	[ "$i" = 1 ] || echo next >> "$burst/curl.conf"
+	cat >> "$burst/curl.conf" <<CONF
+url = "$BASE_URL/webhook/imperio/order_paid"
+request = POST
+header = "$auth"
+header = "Content-Type: application/json"
+header = "Idempotency-Key: burst-$id-$n"
+data-binary = "@$burst/order-$i.json"
+output = "$burst/answer-$i.json"
+dump-header = "$burst/headers-$i"
+max-time = 30
+CONF
+done
+curl -sS --parallel --parallel-immediate --parallel-max 48 -K "$burst/curl.conf" 2> "$burst/curl.err"
+wrong= accepted=0
+status_of() { sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$burst/headers-$1" 2> /dev/null; }
+for i in $(seq 1 48); do
+	n=$(( i <= 40 ? i : i - 40 ))
+	status=$(status_of "$i") answer=$(cat "$burst/answer-$i.json" 2> /dev/null)
+	[ "$status" = 202 ] && accepted=$((accepted + 1))
+	e=$(json_get event_id "$answer") m=$(json_get message_id "$answer")
+	got=$(db "SELECT CONCAT(e.idem_key, ' ', m.event_id, ' ', LOCATE('#$id$n ', m.body) > 0)
+		FROM messages m JOIN webhook_events e ON e.id = $e WHERE m.id = $m")
+	[ "$got" = "burst-$id-$n $e 1" ] || wrong="$wrong $i($status e=$e m=$m: $got)"
+	if [ "$i" -gt 40 ]; then
+		twin=$(cat "$burst/answer-$n.json" 2> /dev/null) pair=$status.$(status_of "$n")
+		if [ "$e:$m" != "$(json_get event_id "$twin"):$(json_get message_id "$twin")" ] ||
+			{ [ "$pair" != 202.200 ] && [ "$pair" != 200.202 ]; }; then
+			wrong="$wrong twin$n($pair $answer / $twin)"
+		fi
+	fi
+done
+is "$accepted" 40 "a burst of 48 posts, 8 of them twice: 40 accepted"
+is "${wrong:-none}" none "every answer names its own event and message; twins share the first's ids"
+is "$(db "SELECT COUNT(*) FROM webhook_events WHERE idem_key LIKE 'burst-$id-%'")" 40 \
+	"one event per key"
+
 # --- a Shopify order through its own route ---------------------------------
 event="shopify_paid_$(unique_id)"
 wapoolctl route add imperio "$event" --pool imperio-webhook \

@@ -6,7 +6,8 @@ UNIT_TESTS = \
 	tests/unit/test-template \
 	tests/unit/test-signature \
 	tests/unit/test-backoff \
-	tests/unit/test-breaker
+	tests/unit/test-breaker \
+	tests/unit/test-utf8
 
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -23,6 +24,8 @@ tests_unit_test_backoff_SOURCES = tests/unit/test-backoff.c tests/unit/tap.h
 tests_unit_test_backoff_LDADD = $(WAPOOL_LIBS)
 tests_unit_test_breaker_SOURCES = tests/unit/test-breaker.c tests/unit/tap.h
 tests_unit_test_breaker_LDADD = $(WAPOOL_LIBS)
+tests_unit_test_utf8_SOURCES = tests/unit/test-utf8.c tests/unit/tap.h
+tests_unit_test_utf8_LDADD = $(WAPOOL_LIBS)
 check_PROGRAMS += tests/unit/test-config
 TESTS += tests/unit/test-config
 tests_unit_test_config_SOURCES = tests/unit/test-config.c tests/unit/tap.h
