@@ -124,6 +124,15 @@ main(int argc, char **argv)
 	 * They take turns on the database, so the arena lock is not contended.
 	 */
 	(void)mallopt(M_ARENA_MAX, 1);
+	/*
+	 * lib/rate-calc.c swaps TZ to read a zone's offset.  With TZ always
+	 * present that is an in-place replace of one environ entry, never an
+	 * insert or a removal that moves the array under the database
+	 * workers' getenv() (libmariadb reads its environment when it
+	 * connects).  ":/etc/localtime" is what an unset TZ means.
+	 */
+	if (getenv("TZ") == NULL)
+		(void)setenv("TZ", ":/etc/localtime", 1);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("curl_global_init failed");
 	if (dispatcher_init(&d, &config) != 0)
