@@ -675,6 +675,10 @@ store_collect(struct dispatcher *d)
 	struct store_job job;
 	char drain[64];
 
+	/* Only when a worker rang: not a read() and two locks on every turn of the loop. */
+	if (!d->store_rang)
+		return;
+	d->store_rang = false;
 	while (read(d->store_pipe[0], drain, sizeof(drain)) > 0)
 		;
 	if (store_take(d->claimer, &job))

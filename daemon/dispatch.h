@@ -93,6 +93,7 @@ struct dispatcher {
 	/* the database workers (store.h) and the pipe they ring when a job is done */
 	struct store		*claimer, *writer;
 	int			 store_pipe[2];
+	bool			 store_rang;	/* epoll saw the pipe readable */
 	/* outcomes waiting to be written */
 	struct outcome		*outcomes;
 	size_t			 noutcomes, outcomes_cap;

@@ -149,8 +149,10 @@ events_wait(struct dispatcher *d, int64_t timeout_ms)
 	for (i = 0; i < n; i++) {
 		int fd = ev[i].data.fd, flags = 0;
 
-		if (fd == d->store_pipe[0])
-			continue;	/* store_collect() reads the pipe and the results */
+		if (fd == d->store_pipe[0]) {
+			d->store_rang = true;	/* store_collect() reads the pipe and the results */
+			continue;
+		}
 		if (fd == d->wake_fd) {
 			reload = false;
 			if (wake_drain(d->wake_fd, &reload) > 0) {
