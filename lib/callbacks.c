@@ -11,6 +11,7 @@
 #include "callbacks.h"
 #include "instances.h"
 #include "log.h"
+#include "queue.h"
 #include "util.h"
 
 static const char sql_instance[] =
@@ -26,15 +27,17 @@ static const char *const sql_advance[DELIVERY_STATUS__MAX] = {
 	"UPDATE messages SET state = 'sent', sent_at = COALESCE(sent_at, NOW(6))"
 	" WHERE gateway_message_id = ? AND sent_instance_id = ? AND state = 'sending'",
 	/* DELIVERY_DELIVERED */
-	"UPDATE messages SET state = 'delivered', delivered_at = COALESCE(delivered_at, NOW(6))"
+	"UPDATE messages SET state = 'delivered', delivered_at = COALESCE(delivered_at, NOW(6)),"
+	" row_reserve = " ROW_RESERVE_LESS("", "8")
 	" WHERE gateway_message_id = ? AND sent_instance_id = ? AND state IN ('sending', 'sent')",
 	/* DELIVERY_READ: delivered may never be reported, so read stamps it too */
-	"UPDATE messages SET state = 'read', read_at = COALESCE(read_at, NOW(6)),"
-	" delivered_at = COALESCE(delivered_at, NOW(6))"
+	"UPDATE messages SET state = 'read',"
+	" row_reserve = " ROW_RESERVE_LESS("", "IF(delivered_at IS NULL, 16, 8)") ","
+	" read_at = COALESCE(read_at, NOW(6)), delivered_at = COALESCE(delivered_at, NOW(6))"
 	" WHERE gateway_message_id = ? AND sent_instance_id = ?"
 	" AND state IN ('sending', 'sent', 'delivered')",
 	/* DELIVERY_FAILED: a message already delivered or read stays so */
-	"UPDATE messages SET state = 'failed', finished_at = NOW(6), last_error = ?"
+	"UPDATE messages SET state = 'failed', finished_at = NOW(6), last_error = ?, row_reserve = ''"
 	" WHERE gateway_message_id = ? AND sent_instance_id = ? AND state = 'sent'",
 };
 

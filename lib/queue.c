@@ -65,6 +65,12 @@ static const char sql_outcome_tail[] =
     " m.failover_from_instance_id = COALESCE(v.failover_from, m.failover_from_instance_id),"
     " m.sent_at = IF(v.new_state = 'sent', NOW(6), m.sent_at),"
     " m.finished_at = IF(v.new_state IN ('failed', 'dead', 'expired'), NOW(6), m.finished_at),"
+    /*
+     * A send adds 8 + 8 + 1 + the id's length: the reserve gives that up so
+     * the row keeps its size (010-row-reserve.sql).  Other outcomes end or
+     * rewrite the row's story; their reserve goes whole.
+     */
+    " m.row_reserve = IF(v.new_state = 'sent', " ROW_RESERVE_LESS("m.", "17 + COALESCE(LENGTH(v.gateway_id), 0)") ", ''),"
     /* lease_until stays: fixed width, read only while sending (009-fixed-width-lease.sql). */
     " m.lease_owner = ''"
     " WHERE m.state = 'sending' AND m.lease_owner = ?";
@@ -82,7 +88,8 @@ static const char sql_apply_receipts_head[] =
     " m.delivered_at = IF(r.status IN ('delivered', 'read'), COALESCE(m.delivered_at, r.received_at),"
     "   m.delivered_at),"
     " m.read_at = IF(r.status = 'read', COALESCE(m.read_at, r.received_at), m.read_at),"
-    " m.finished_at = IF(r.status = 'failed', r.received_at, m.finished_at)"
+    " m.finished_at = IF(r.status = 'failed', r.received_at, m.finished_at),"
+    " m.row_reserve = " ROW_RESERVE_LESS("m.", "IF(r.status = 'read', 16, 8)")
     /* Guard on rank, not on 'sent' alone: a live ack may land between the two statements. */
     " WHERE ((m.state = 'sent' AND r.status IN ('delivered', 'read', 'failed'))"
     "   OR (m.state = 'delivered' AND r.status = 'read')) AND m.id IN (";

@@ -7,6 +7,15 @@
 
 #include "db.h"
 
+/*
+ * SQL for a message row's row_reserve less BYTES (an SQL expression), the
+ * room a statement's new values take (schema/010-row-reserve.sql).
+ * ALIAS is the table's alias with its dot, or "".
+ */
+#define ROW_RESERVE_LESS(alias, bytes) \
+	"LEFT(" alias "row_reserve, GREATEST(CAST(LENGTH(" alias "row_reserve) AS SIGNED) - (" \
+	bytes "), 0))"
+
 /* One claimed message, leased to this daemon. */
 struct queued_message {
 	long long	 id;

@@ -80,6 +80,12 @@ dw_insert 8
 wait_until 20 "[ \"\$(dw_count \"$DW_WHERE AND $DW_SENT\")\" = 8 ]" ||
 	diag "states: $(dw_q "SELECT state, COUNT(*) FROM messages WHERE $DW_WHERE GROUP BY state")"
 is "$(dw_count "$DW_WHERE AND $DW_SENT")" 8 "8 messages inserted at once are all sent"
+# sent_at and sent_instance_id (8 bytes each), the id and its length byte
+# came out of row_reserve (80 bytes at the insert, schema/010-row-reserve.sql),
+# and so did the receipts' timestamps (the simulator acks).
+is "$(dw_count "$DW_WHERE AND $DW_SENT AND LENGTH(row_reserve) = 80 - 17 - LENGTH(gateway_message_id)
+	- 8 * (delivered_at IS NOT NULL) - 8 * (read_at IS NOT NULL)")" 8 \
+	"each send took its bytes from the row's reserve: the row kept its size"
 is "$(db "SELECT GROUP_CONCAT(n ORDER BY n) FROM (SELECT COUNT(*) n FROM messages
 	WHERE $DW_WHERE GROUP BY sent_instance_id) x")" "2,2,2,2" \
 	"round-robin: two per instance in the database"

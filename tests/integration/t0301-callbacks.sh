@@ -59,6 +59,9 @@ is "$(row "$m" "state, delivered_at IS NOT NULL, read_at IS NULL")" "delivered	1
 	"DELIVERY_ACK: delivered, delivered_at set, read_at not"
 update "$tag-inorder" READ
 is "$(row "$m" "state, read_at >= delivered_at")" "read	1" "READ: read, read_at after delivered_at"
+# The row keeps its size: each receipt's timestamp takes its 8 bytes from
+# row_reserve (schema/010-row-reserve.sql), which started at 80.
+is "$(row "$m" "LENGTH(row_reserve)")" 64 "DELIVERY_ACK and READ took 8 bytes each from the row's reserve"
 
 # --- duplicates ---------------------------------------------------------------
 m=$(sent dup)

@@ -1,0 +1,12 @@
+-- 010-row-reserve.sql: room set aside in each message row for what its send adds.
+-- A send fills sent_at, sent_instance_id and gateway_message_id, which were
+-- NULL; delivery and read receipts fill delivered_at and read_at.  A row
+-- that grows cannot be rewritten where it stands, and rows inserted back
+-- to back fill their pages: the outcome UPDATE split or reorganised a page
+-- every few rows.  row_reserve holds filler bytes from the insert; each of
+-- those statements shortens it by what it adds (lib/queue.c, lib/callbacks.c),
+-- so the row keeps its size.  In isolation (20,480 rows, batches of 256)
+-- the outcome UPDATE went from 31-37 to 25-27 us per message and its
+-- COMMIT from 5.3 to 2.6 us.  80 bytes: 17 + an Evolution key.id (~20-32)
+-- for the send, 16 for the two receipts.  Nothing reads it.
+ALTER TABLE messages ADD COLUMN row_reserve VARBINARY(80) NOT NULL DEFAULT '................................................................................';
