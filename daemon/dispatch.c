@@ -85,7 +85,7 @@ message_outcome(struct dispatcher *d, struct queued_message *m, enum outcome_kin
 }
 
 static void
-db_failed_because(struct dispatcher *d, const char *what, bool busy, const char *error)
+db_failed_because(struct dispatcher *d, const char *what, int rc, bool busy, const char *error)
 {
 	int64_t now;
 
@@ -98,7 +98,11 @@ db_failed_because(struct dispatcher *d, const char *what, bool busy, const char 
 		return;
 	}
 	now = clock_mono_ms();
-	if (!d->db_down)
+	/* Refused is not away: say which, an operator looks for different causes. */
+	if (rc != DB_DOWN)
+		log_error("database refused (%s): %s; outcomes are kept and it is asked again",
+		    what, error);
+	else if (!d->db_down)
 		log_warnx("database unreachable (%s): %s; outcomes are kept until it is back",
 		    what, error);
 	d->db_down = true;
@@ -109,9 +113,9 @@ db_failed_because(struct dispatcher *d, const char *what, bool busy, const char 
 }
 
 static void
-db_failed(struct dispatcher *d, const char *what)
+db_failed(struct dispatcher *d, const char *what, int rc)
 {
-	db_failed_because(d, what, db_busy(d->db), db_error(d->db));
+	db_failed_because(d, what, rc, db_busy(d->db), db_error(d->db));
 }
 
 static void
@@ -169,7 +173,7 @@ record_done(struct dispatcher *d, struct store_job *job)
 			outcome_free(&job->outcomes[i]);
 	} else {
 		/* Kept, not lost: they go with the next batch once the database answers. */
-		db_failed_because(d, "writing outcomes", job->busy, job->error);
+		db_failed_because(d, "writing outcomes", job->rc, job->busy, job->error);
 		for (i = 0; i < job->noutcomes; i++)
 			outcome_push(d, &job->outcomes[i]);
 	}
@@ -185,13 +189,14 @@ flush_outcomes_now(struct dispatcher *d)
 {
 	struct store_job job;
 	size_t i;
+	int rc;
 
 	if (store_wait(d->writer, &job))
 		record_done(d, &job);
 	if (d->noutcomes == 0 || (d->db_down && clock_mono_ms() < d->db_retry_ms))
 		return;
-	if (queue_record(d->db, d->owner, d->outcomes, d->noutcomes) != DB_OK) {
-		db_failed(d, "writing outcomes");
+	if ((rc = queue_record(d->db, d->owner, d->outcomes, d->noutcomes)) != DB_OK) {
+		db_failed(d, "writing outcomes", rc);
 		return;
 	}
 	db_ok(d);
@@ -641,7 +646,7 @@ claim_done(struct dispatcher *d, struct store_job *job)
 	size_t k;
 
 	if (job->rc != DB_OK) {
-		db_failed_because(d, "claiming", job->busy, job->error);
+		db_failed_because(d, "claiming", job->rc, job->busy, job->error);
 		return;
 	}
 	db_ok(d);
@@ -798,11 +803,12 @@ reload_model(struct dispatcher *d)
 	struct instance_row *instances = NULL;
 	struct pool_row *pools = NULL;
 	size_t ni = 0, np = 0;
+	int rc;
 
-	if (instances_load(d->db, &instances, &ni) != DB_OK ||
-	    pools_load(d->db, &pools, &np) != DB_OK) {
+	if ((rc = instances_load(d->db, &instances, &ni)) != DB_OK ||
+	    (rc = pools_load(d->db, &pools, &np)) != DB_OK) {
 		instance_rows_free(instances, ni);
-		db_failed(d, "loading instances");
+		db_failed(d, "loading instances", rc);
 		return;
 	}
 	instance_rows_free(d->instances, d->ninstances);

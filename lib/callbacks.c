@@ -37,7 +37,7 @@ static const char *const sql_advance[DELIVERY_STATUS__MAX] = {
 	" WHERE gateway_message_id = ? AND sent_instance_id = ?"
 	" AND state IN ('sending', 'sent', 'delivered')",
 	/* DELIVERY_FAILED: a message already delivered or read stays so */
-	"UPDATE messages SET state = 'failed', finished_at = NOW(6), last_error = ?, row_reserve = ''"
+	"UPDATE messages SET state = 'failed', finished_at = NOW(6), last_error = LEFT(?, 500), row_reserve = ''"
 	" WHERE gateway_message_id = ? AND sent_instance_id = ? AND state = 'sent'",
 };
 

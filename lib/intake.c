@@ -16,7 +16,13 @@ static const char sql_events_head[] =
     "INSERT INTO webhook_events (tenant_id, tenant_slug, event, idem_key, request_key,"
     " intake_token, status, http_status, reason, content_type, body, body_size, remote_addr)"
     " VALUES ";
-static const char sql_events_row[] = "(?,?,?,?,?,?,?,?,?,?,?,?,?)";
+/*
+ * Request-derived texts are cut to their columns (reason 500, content_type
+ * 200, remote_addr 64): a strict server refuses an over-long value, and
+ * with it every other event of the committer's batch.  The rest are
+ * checked before they get here (tenant, event, key lengths).
+ */
+static const char sql_events_row[] = "(?,?,?,?,?,?,?,?,LEFT(?,500),LEFT(?,200),?,?,LEFT(?,64))";
 /* A duplicate key leaves the first row untouched; the token lookup below tells which. */
 static const char sql_events_tail[] = " ON DUPLICATE KEY UPDATE id = id";
 static const char sql_tokens_head[] = "SELECT id, intake_token FROM webhook_events WHERE intake_token IN (";

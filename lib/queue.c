@@ -57,11 +57,16 @@ static const char sql_outcome_tail[] =
     " m.not_before = IF(v.new_state = 'pending', NOW(6) + INTERVAL v.delay_ms * 1000 MICROSECOND,"
     "   m.not_before),"
     " m.last_backoff_ms = IF(v.new_state = 'pending' AND v.spent = 1, v.delay_ms, m.last_backoff_ms),"
+    /*
+     * Texts are cut to their columns here: the error may quote a gateway's
+     * answer, and a strict server refusing one over-long text would refuse
+     * the whole batch, again at every retry, while its leases are extended.
+     */
     " m.last_error = IF(v.new_state = 'sent' OR (v.new_state = 'pending' AND v.spent = 0),"
-    "   m.last_error, v.error),"
-    " m.wait_reason = IF(v.new_state = 'pending' AND v.spent = 0, v.error, NULL),"
+    "   m.last_error, LEFT(v.error, 500)),"
+    " m.wait_reason = IF(v.new_state = 'pending' AND v.spent = 0, LEFT(v.error, 64), NULL),"
     " m.sent_instance_id = IF(v.new_state = 'sent', v.instance_id, m.sent_instance_id),"
-    " m.gateway_message_id = IF(v.new_state = 'sent', v.gateway_id, m.gateway_message_id),"
+    " m.gateway_message_id = IF(v.new_state = 'sent', LEFT(v.gateway_id, 128), m.gateway_message_id),"
     " m.failover_from_instance_id = COALESCE(v.failover_from, m.failover_from_instance_id),"
     " m.sent_at = IF(v.new_state = 'sent', NOW(6), m.sent_at),"
     " m.finished_at = IF(v.new_state IN ('failed', 'dead', 'expired'), NOW(6), m.finished_at),"
@@ -461,6 +466,38 @@ outcome_by_message_id(const void *a, const void *b)
 	return (x->message_id > y->message_id) - (x->message_id < y->message_id);
 }
 
+/*
+ * A chunk the server refused (not for being busy or away): one row's
+ * value it would not take must not hold the others back, nor itself for
+ * ever while its lease is extended.  Each outcome alone, then the one
+ * still refused without its texts (error, gateway id): its state is what
+ * must not be lost; a gateway id the row cannot hold would match no
+ * receipt anyway.
+ */
+static int
+queue_record_each(struct db *db, const char *owner, struct outcome *o, size_t n)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		struct outcome plain;
+
+		if ((rc = queue_record_chunk(db, owner, &o[i], 1)) == DB_OK)
+			continue;
+		if (rc != DB_ERROR || db_busy(db))
+			return rc;
+		log_error("queue: message %lld: the database refused its outcome (%s); "
+		    "writing it without its texts", o[i].message_id, db_error(db));
+		plain = o[i];
+		plain.error = NULL;
+		plain.gateway_message_id = NULL;
+		if ((rc = queue_record_chunk(db, owner, &plain, 1)) != DB_OK)
+			return rc;
+	}
+	return DB_OK;
+}
+
 int
 queue_record(struct db *db, const char *owner, struct outcome *outcomes, size_t n)
 {
@@ -479,7 +516,10 @@ queue_record(struct db *db, const char *owner, struct outcome *outcomes, size_t 
 	while (done < n) {
 		size_t chunk = n - done > 256 ? 256 : n - done;
 
-		if ((rc = queue_record_chunk(db, owner, outcomes + done, chunk)) != DB_OK)
+		rc = queue_record_chunk(db, owner, outcomes + done, chunk);
+		if (rc == DB_ERROR && !db_busy(db))
+			rc = queue_record_each(db, owner, outcomes + done, chunk);
+		if (rc != DB_OK)
 			return rc;
 		done += chunk;
 	}
