@@ -122,20 +122,16 @@ static const char *const outcome_states[OUTCOME_KIND__MAX] = {
 static const int outcome_spends[OUTCOME_KIND__MAX] = { 1, 1, 0, 1, 1, 0, 0 };
 
 /*
- * Most rows one batch statement names; longer lists take several
- * statements (in the same transaction where there is one).  Connector/C
- * keeps 112 bytes per parameter of every prepared statement a connection
- * caches, and a connection caches one per padded size, so the largest
- * size sets the cache: 256-row outcome UPDATEs (8 parameters a row) and
- * their smaller sizes were 434 KiB of the writer's, 512-row claim and
- * sticky statements 0.33 MiB of the claimer's (heaptrack, wapoold's peak
- * heap in bench/dispatch.sh).  A batch of ~190 outcomes now takes two
- * statements of each kind (128 + 64 rows) instead of one of 256, of which
- * 66 padding rows: the affinity upsert's padding rows are upserts too.
+ * Most rows one id-list or sticky statement names; longer lists take
+ * several statements.  Connector/C keeps 112 bytes per parameter of every
+ * prepared statement a connection caches, and a connection caches one per
+ * padded size: claims of up to claim_batch_max (500) rows cached 512-row
+ * claim and sticky statements (~0.2 MiB of wapoold's peak heap, heaptrack)
+ * and sweeps of up to 1,000 ids 1,024-row ones.  Outcome batches are cut
+ * at 256 already (queue_record).  Under load a claim is ~220 rows, so the
+ * second statement is for the first claim of a backlog and the odd sweep.
  */
-#define STATEMENT_ROWS_MAX 128
-/* Outcomes per transaction (one commit, one log flush): see queue_record. */
-#define OUTCOME_TRANSACTION_MAX 256
+#define STATEMENT_ROWS_MAX 256
 
 static size_t
 padded(size_t n)
@@ -340,9 +336,8 @@ out:
 	return rc;
 }
 
-/* One outcome UPDATE for at most STATEMENT_ROWS_MAX outcomes. */
 static int
-write_outcomes_statement(struct db *db, const char *owner, struct outcome *o, size_t n)
+queue_write_outcomes(struct db *db, const char *owner, struct outcome *o, size_t n)
 {
 	size_t total = padded(n), i, k = 0;
 	struct db_param *p = xcalloc(8 * total + 1, sizeof(*p));
@@ -381,55 +376,6 @@ write_outcomes_statement(struct db *db, const char *owner, struct outcome *o, si
 	return rc;
 }
 
-static int
-queue_write_outcomes(struct db *db, const char *owner, struct outcome *o, size_t n)
-{
-	size_t done, chunk;
-	int rc;
-
-	for (done = 0; done < n; done += chunk) {
-		chunk = n - done > STATEMENT_ROWS_MAX ? STATEMENT_ROWS_MAX : n - done;
-		if ((rc = write_outcomes_statement(db, owner, o + done, chunk)) != DB_OK)
-			return rc;
-	}
-	return DB_OK;
-}
-
-/*
- * One recipient-affinity upsert for the sent outcomes o[sent[0..n-1]],
- * n at most STATEMENT_ROWS_MAX.  Padded like the other batch statements,
- * with copies of the last row (an upsert of the same row twice changes
- * nothing): one statement per count of sends cached up to 256 prepared
- * statements per connection, 1.8 MB of wapoold's 8 MB heap (massif).
- */
-static int
-write_affinity_statement(struct db *db, const struct outcome *o, const size_t *sent, size_t n)
-{
-	size_t total = padded(n), i, k = 0;
-	struct db_param *p = xcalloc(3 * total, sizeof(*p));
-	struct buf sql = BUF_INIT;
-	int rc;
-
-	buf_puts(&sql, sql_affinity_head);
-	for (i = 0; i < total; i++, k += 3) {
-		buf_puts(&sql, i ? ",(?,?,?)" : "(?,?,?)");
-		if (i < n) {
-			p[k] = DB_INT(o[sent[i]].tenant_id);
-			p[k + 1] = DB_TEXT(o[sent[i]].recipient);
-			p[k + 2] = DB_INT(o[sent[i]].instance_id);
-		} else {
-			p[k] = p[k - 3];
-			p[k + 1] = p[k - 2];
-			p[k + 2] = p[k - 1];
-		}
-	}
-	buf_puts(&sql, sql_affinity_tail);
-	rc = db_exec(db, sql.ptr, p, k, NULL, NULL);
-	buf_free(&sql);
-	free(p);
-	return rc;
-}
-
 /*
  * Remember who wrote to whom, apply receipts that beat the send record,
  * stamp last_sent_at.  Stops at the first failure and returns it: inside
@@ -440,15 +386,15 @@ write_affinity_statement(struct db *db, const struct outcome *o, const size_t *s
 static int
 queue_after_sent(struct db *db, struct outcome *o, size_t n, bool transaction)
 {
-	size_t i, j, sent = 0, ninst = 0, done, chunk;
+	size_t i, j, sent = 0, ninst = 0, k = 0, total;
 	long long *ids = xcalloc(n, sizeof(*ids)), *instances = xcalloc(n, sizeof(*instances));
-	size_t *sent_index = xcalloc(n, sizeof(*sent_index));
-	int rc = DB_OK, r = DB_OK;
+	struct db_param *p;
+	struct buf sql = BUF_INIT;
+	int rc = DB_OK, r;
 
 	for (i = 0; i < n; i++) {
 		if (o[i].kind != OUTCOME_SENT)
 			continue;
-		sent_index[sent] = i;
 		ids[sent++] = o[i].message_id;
 		/* A batch goes through a handful of instances: one id each. */
 		for (j = 0; j < ninst && instances[j] != o[i].instance_id; j++)
@@ -458,11 +404,33 @@ queue_after_sent(struct db *db, struct outcome *o, size_t n, bool transaction)
 	}
 	if (sent == 0)
 		goto out;
-	/* Best effort: a lost affinity only loses stickiness, never a message. */
-	for (done = 0; done < sent && r == DB_OK; done += chunk) {
-		chunk = sent - done > STATEMENT_ROWS_MAX ? STATEMENT_ROWS_MAX : sent - done;
-		r = write_affinity_statement(db, o, sent_index + done, chunk);
+	/*
+	 * Padded like the other batch statements, with copies of the last row
+	 * (an upsert of the same row twice changes nothing): one statement per
+	 * count of sends cached up to 256 prepared statements per connection,
+	 * 1.8 MB of wapoold's 8 MB heap (massif).
+	 */
+	total = padded(sent);
+	p = xcalloc(3 * total, sizeof(*p));
+	buf_puts(&sql, sql_affinity_head);
+	for (i = 0; i < n; i++) {
+		if (o[i].kind != OUTCOME_SENT)
+			continue;
+		buf_puts(&sql, k ? ",(?,?,?)" : "(?,?,?)");
+		p[k++] = DB_INT(o[i].tenant_id);
+		p[k++] = DB_TEXT(o[i].recipient);
+		p[k++] = DB_INT(o[i].instance_id);
 	}
+	for (j = sent; j < total; j++, k += 3) {
+		buf_puts(&sql, ",(?,?,?)");
+		p[k] = p[k - 3];
+		p[k + 1] = p[k - 2];
+		p[k + 2] = p[k - 1];
+	}
+	buf_puts(&sql, sql_affinity_tail);
+	/* Best effort: a lost affinity only loses stickiness, never a message. */
+	r = db_exec(db, sql.ptr, p, k, NULL, NULL);
+	free(p);
 	if (r != DB_OK) {
 		if (transaction) {
 			rc = r;
@@ -485,7 +453,7 @@ queue_after_sent(struct db *db, struct outcome *o, size_t n, bool transaction)
 		log_warnx("queue: last_sent_at not written: %s", db_error(db));
 	}
 out:
-	free(sent_index);
+	buf_free(&sql);
 	free(ids);
 	free(instances);
 	return rc;
@@ -543,12 +511,11 @@ queue_record(struct db *db, const char *owner, struct outcome *outcomes, size_t 
 	qsort(outcomes, n, sizeof(*outcomes), outcome_by_message_id);
 
 	/*
-	 * Transactions of at most OUTCOME_TRANSACTION_MAX outcomes, each
-	 * written in statements of at most STATEMENT_ROWS_MAX rows (which
-	 * keeps each well under the server's packet limit).
+	 * Chunks of STATEMENT_ROWS_MAX keep each statement well under the
+	 * server's packet limit and the cached statements small.
 	 */
 	while (done < n) {
-		size_t chunk = n - done > OUTCOME_TRANSACTION_MAX ? OUTCOME_TRANSACTION_MAX : n - done;
+		size_t chunk = n - done > STATEMENT_ROWS_MAX ? STATEMENT_ROWS_MAX : n - done;
 
 		if ((rc = queue_record_chunk(db, owner, outcomes + done, chunk)) != DB_OK)
 			return rc;
