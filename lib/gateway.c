@@ -96,10 +96,15 @@ gateway_request_apply(CURL *easy, struct gateway_request *r, long connect_timeou
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	/*
 	 * Gateway answers are a few hundred bytes and the body is collected
-	 * in our own buffer whatever its size: libcurl's 16 KiB read buffer
-	 * per handle cost wapoold 4 MiB at 256 sends in flight.
+	 * in our own buffer whatever its size, so libcurl's read buffer only
+	 * sets how many recv() calls an answer takes.  libcurl allocates it
+	 * for every transfer in flight: 16 KiB (its default) cost wapoold
+	 * 4 MiB at 256 sends in flight, 4 KiB still 1 MiB of its 6.5 MiB
+	 * peak heap (heaptrack).  1 KiB is libcurl's minimum; the simulator's
+	 * whole answer, headers included, is ~600 bytes, and a larger one
+	 * costs one more recv(), not a lost byte.
 	 */
-	curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 4096L);
+	curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 1024L);
 	/*
 	 * Every option a request may set is set here each time, method and
 	 * body included: wapoold reuses its handles without curl_easy_reset(),

@@ -133,6 +133,18 @@ static const char *const outcome_states[OUTCOME_KIND__MAX] = {
 /* Attempts spent: a send that reached the gateway, or failed through the message's fault. */
 static const int outcome_spends[OUTCOME_KIND__MAX] = { 1, 1, 0, 1, 1, 0, 0 };
 
+/*
+ * Most rows one id-list or sticky statement names; longer lists take
+ * several statements.  Connector/C keeps 112 bytes per parameter of every
+ * prepared statement a connection caches, and a connection caches one per
+ * padded size: claims of up to claim_batch_max (500) rows cached 512-row
+ * claim and sticky statements (~0.2 MiB of wapoold's peak heap, heaptrack)
+ * and sweeps of up to 1,000 ids 1,024-row ones.  Outcome batches are cut
+ * at 256 already (queue_record).  Under load a claim is ~220 rows, so the
+ * second statement is for the first claim of a backlog and the odd sweep.
+ */
+#define STATEMENT_ROWS_MAX 256
+
 static size_t
 padded(size_t n)
 {
@@ -173,30 +185,45 @@ outcome_free(struct outcome *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* UPDATE ... WHERE id IN (ids), ids padded with 0; extra leading params first. */
+/*
+ * UPDATE ... WHERE id IN (ids), ids padded with 0; extra leading params
+ * first.  At most STATEMENT_ROWS_MAX ids a statement; affected is the sum.
+ */
 static int
 update_ids(struct db *db, const char *head, const struct db_param *lead, size_t nlead,
     const long long *ids, size_t n, unsigned long long *affected)
 {
-	size_t total = padded(n), i;
-	struct db_param *p = xcalloc(nlead + total, sizeof(*p));
+	unsigned long long sum = 0, chunk_affected;
+	size_t done = 0, chunk, total, i;
+	struct db_param *p;
 	struct buf sql = BUF_INIT;
-	int rc;
+	int rc = DB_OK;
 
-	for (i = 0; i < nlead; i++)
-		p[i] = lead[i];
-	for (i = 0; i < total; i++)
-		p[nlead + i] = DB_INT(i < n ? ids[i] : 0);
-	sql_list(&sql, head, total, ")");
-	rc = db_exec(db, sql.ptr, p, nlead + total, affected, NULL);
+	while (done < n) {
+		chunk = n - done > STATEMENT_ROWS_MAX ? STATEMENT_ROWS_MAX : n - done;
+		total = padded(chunk);
+		p = xcalloc(nlead + total, sizeof(*p));
+		for (i = 0; i < nlead; i++)
+			p[i] = lead[i];
+		for (i = 0; i < total; i++)
+			p[nlead + i] = DB_INT(i < chunk ? ids[done + i] : 0);
+		sql_list(&sql, head, total, ")");
+		rc = db_exec(db, sql.ptr, p, nlead + total, &chunk_affected, NULL);
+		free(p);
+		if (rc != DB_OK)
+			break;
+		sum += chunk_affected;
+		done += chunk;
+	}
 	buf_free(&sql);
-	free(p);
+	if (affected != NULL)
+		*affected = sum;
 	return rc;
 }
 
-/* Fill sticky_instance_id from recipient_affinity for the claimed messages. */
+/* Fill sticky_instance_id from recipient_affinity for up to STATEMENT_ROWS_MAX messages. */
 static int
-queue_load_sticky(struct db *db, struct queued_message *m, size_t n)
+load_sticky_chunk(struct db *db, struct queued_message *m, size_t n)
 {
 	size_t total = padded(n), i, row;
 	struct db_param *p = xcalloc(2 * total, sizeof(*p));
@@ -225,6 +252,21 @@ queue_load_sticky(struct db *db, struct queued_message *m, size_t n)
 				m[i].sticky_instance_id = instance;
 	}
 	db_result_free(&r);
+	return DB_OK;
+}
+
+/* Fill sticky_instance_id from recipient_affinity for the claimed messages. */
+static int
+queue_load_sticky(struct db *db, struct queued_message *m, size_t n)
+{
+	size_t done, chunk;
+	int rc;
+
+	for (done = 0; done < n; done += chunk) {
+		chunk = n - done > STATEMENT_ROWS_MAX ? STATEMENT_ROWS_MAX : n - done;
+		if ((rc = load_sticky_chunk(db, m + done, chunk)) != DB_OK)
+			return rc;
+	}
 	return DB_OK;
 }
 
@@ -512,9 +554,12 @@ queue_record(struct db *db, const char *owner, struct outcome *outcomes, size_t 
 	 */
 	qsort(outcomes, n, sizeof(*outcomes), outcome_by_message_id);
 
-	/* Chunks of 256 keep each statement well under the server's packet limit. */
+	/*
+	 * Chunks of STATEMENT_ROWS_MAX keep each statement well under the
+	 * server's packet limit and the cached statements small.
+	 */
 	while (done < n) {
-		size_t chunk = n - done > 256 ? 256 : n - done;
+		size_t chunk = n - done > STATEMENT_ROWS_MAX ? STATEMENT_ROWS_MAX : n - done;
 
 		rc = queue_record_chunk(db, owner, outcomes + done, chunk);
 		if (rc == DB_ERROR && !db_busy(db))
