@@ -32,8 +32,6 @@
  * not in the queue (doc/rate-gates.md, "Waiting for a slot").
  */
 #define HOLD_MAX_MS 1000
-/* Leases a daemon may hold, in max_in_flight (see claim_room). */
-#define LEASE_FACTOR 2
 /* Outcome batches under load: at least this many, or as many as came in this long. */
 #define OUTCOME_BATCH_MIN 128
 #define OUTCOME_WAIT_MS 20
@@ -74,12 +72,20 @@ message_outcome(struct dispatcher *d, struct queued_message *m, enum outcome_kin
 	o.instance_id = instance_id;
 	o.failover_from = failover_from;
 	o.delay_ms = delay_ms;
+	/*
+	 * Gateway texts are cut to fixed buffers, perhaps inside a character,
+	 * and are whatever bytes the gateway sent: a utf8mb4 column takes
+	 * neither, and a refused row costs its batch a retry row by row.
+	 */
 	if (kind == OUTCOME_SENT) {
 		o.recipient = xstrdup(m->recipient);
 		o.gateway_message_id = xstrdup(gateway_id != NULL ? gateway_id : "");
+		utf8_scrub(o.gateway_message_id);
 	}
-	if (error != NULL)
+	if (error != NULL) {
 		o.error = xstrndup(error, strnlen(error, 490));
+		utf8_scrub(o.error);
+	}
 	outcome_push(d, &o);
 	queued_message_free(m);
 }
@@ -583,15 +589,20 @@ release_ready(struct dispatcher *d, const char *why)
  * How many more messages the loop can take on now.  Everything it holds a
  * lease on counts: sends in flight (at most max_in_flight), messages held
  * for a rate gate or ready behind the sends, and sends finished whose
- * outcome is not committed yet.  At most 2 x max_in_flight leases, then:
- * the next batch is claimed while the current one is sent and written,
- * and a crash sends at most those again whose outcome was not committed
- * (t0208 counts them).
+ * outcome is not committed yet.  At most max_leases (never fewer than
+ * max_in_flight): the next batch is claimed while the current one is sent
+ * and written, and a crash sends at most those again whose outcome was
+ * not committed (t0208 counts them).  A bound of its own, not a multiple
+ * of max_in_flight: fewer sends in flight (less memory) need not mean
+ * smaller claims, which cost MariaDB more per message.
  */
 static size_t
 claim_room(const struct dispatcher *d)
 {
-	size_t room = LEASE_FACTOR * (size_t)d->config->max_in_flight, taken;
+	size_t room = (size_t)d->config->max_leases, taken;
+
+	if (room < (size_t)d->config->max_in_flight)
+		room = (size_t)d->config->max_in_flight;
 
 	taken = d->sends_in_flight + d->nheld + d->nready + d->noutcomes + d->outcomes_writing;
 	room = room > taken ? room - taken : 0;

@@ -35,6 +35,7 @@ struct config {
 	long long claim_batch_max;
 	long long lease_seconds;
 	long long max_in_flight;
+	long long max_leases;
 	long long health_interval;
 	long long send_timeout_ms;
 	long long connect_timeout_ms;

@@ -26,7 +26,7 @@ stopped_within() {
 }
 
 # wait_in_flight WHERE: until the daemon's $slots sends of these messages are
-# on their way.  It leases up to 2 x max_in_flight (the next batch waits
+# on their way.  It leases up to max_leases (the next batch waits
 # behind the sends) and starts the sends in the same turn it gets the claim.
 wait_in_flight() {
 	wait_until 10 "[ \"\$(dw_count \"$1 AND state = 'sending'\")\" -ge $slots ]"
