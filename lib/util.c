@@ -214,44 +214,62 @@ const_time_equal(const void *a, size_t alen, const void *b, size_t blen)
 	return diff == 0;
 }
 
+/* Bytes of the well-formed UTF-8 sequence at p (RFC 3629), 0 if there is none before end. */
+static size_t
+utf8_sequence(const unsigned char *p, const unsigned char *end)
+{
+	unsigned char c = *p, lo = 0x80, hi = 0xbf;	/* the second byte's range */
+	size_t n, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 1;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		if (c == 0xe0)
+			lo = 0xa0;	/* overlong below U+0800 */
+		else if (c == 0xed)
+			hi = 0x9f;	/* surrogates U+D800..U+DFFF */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		if (c == 0xf0)
+			lo = 0x90;	/* overlong below U+10000 */
+		else if (c == 0xf4)
+			hi = 0x8f;	/* above U+10FFFF */
+	} else
+		return 0;	/* 0x80..0xc1 (continuation, overlong), 0xf5.. */
+	if ((size_t)(end - p) <= n)
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i <= n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n + 1;
+}
+
 bool
 utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	size_t n;
 
-	while (p < end) {
-		unsigned char c = *p;
-		size_t n, i;
-		unsigned char lo = 0x80, hi = 0xbf;	/* the second byte's range */
-
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			if (c == 0xe0)
-				lo = 0xa0;	/* overlong below U+0800 */
-			else if (c == 0xed)
-				hi = 0x9f;	/* surrogates U+D800..U+DFFF */
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			if (c == 0xf0)
-				lo = 0x90;	/* overlong below U+10000 */
-			else if (c == 0xf4)
-				hi = 0x8f;	/* above U+10FFFF */
-		} else
-			return false;	/* 0x80..0xc1 (continuation, overlong), 0xf5.. */
-		if ((size_t)(end - p) <= n)
+	for (; p < end; p += n)
+		if ((n = utf8_sequence(p, end)) == 0)
 			return false;
-		if (p[1] < lo || p[1] > hi)
-			return false;
-		for (i = 2; i <= n; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-		p += n + 1;
-	}
 	return true;
+}
+
+void
+utf8_scrub(char *s)
+{
+	unsigned char *p = (unsigned char *)s, *end = p + strlen(s);
+	size_t n;
+
+	for (; p < end; p += n)
+		if ((n = utf8_sequence(p, end)) == 0) {
+			*p = '?';
+			n = 1;
+		}
 }

@@ -43,6 +43,12 @@ void hex_encode(const unsigned char *in, size_t n, char *out);
  * no surrogates, nothing above U+10FFFF, no sequence cut short).
  */
 bool utf8_valid(const char *s, size_t len);
+/*
+ * Make s well-formed UTF-8 in place: each byte that starts no well-formed
+ * sequence (stray, overlong, cut short by a truncation) becomes '?'.  For
+ * text bound for a utf8mb4 column, which a strict server would refuse.
+ */
+void utf8_scrub(char *s);
 
 /* Constant-time comparison of two buffers of possibly different length. */
 bool const_time_equal(const void *a, size_t alen, const void *b, size_t blen);

@@ -1,4 +1,7 @@
-/* test-utf8.c: unit tests for utf8_valid() (RFC 3629), which lets the webhook skip json-c's check. */
+/*
+ * test-utf8.c: unit tests for utf8_valid() (RFC 3629), which lets the webhook
+ * skip json-c's check, and utf8_scrub(), which makes gateway texts storable.
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -54,10 +57,36 @@ test_length_bound(void)
 	CHECK(utf8_valid("ab\xc3\xa9", 4));
 }
 
+/* scrubbed IN: OUT (same length, '?' for each byte that starts no sequence) */
+static void
+scrubbed(const char *in, const char *out)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%s", in);
+	utf8_scrub(buf);
+	CHECK(strcmp(buf, out) == 0);
+	CHECK(utf8_valid(buf, strlen(buf)));
+}
+
+static void
+test_scrub(void)
+{
+	scrubbed("", "");
+	scrubbed("Olá, João! não existe 😀", "Olá, João! não existe 😀");
+	scrubbed("cut inside a character: n\xc3", "cut inside a character: n?");
+	scrubbed("cut emoji \xf0\x9f\x98", "cut emoji ???");
+	scrubbed("\x80stray\xff", "?stray?");
+	scrubbed("overlong \xc0\xaf", "overlong ??");
+	scrubbed("surrogate \xed\xa0\x80 end", "surrogate ??? end");
+	scrubbed("\xc3(", "?(");
+}
+
 static const struct tap_test tests[] = {
 	{ "well-formed text, every sequence length and edge", test_valid },
 	{ "overlongs, surrogates, beyond U+10FFFF, stray and cut bytes", test_invalid },
 	{ "reads exactly len bytes", test_length_bound },
+	{ "scrub: stray, cut and overlong bytes become '?', good text stays", test_scrub },
 };
 
 int
