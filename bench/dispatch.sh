@@ -26,7 +26,7 @@
 #   raw    bench/curl-blast send: the same number of sendText requests, same
 #          body shape, round-robin over the same 8 instances, straight to
 #          the same simulator with RAW_CONCURRENCY (default: wapoold's
-#          max_in_flight, 256) keep-alive connections
+#          max_in_flight, 128) keep-alive connections
 # and once:
 #   pace   wapoold and lighttpd + wapool.fcgi running; bench/curl-blast pace
 #          posts RATE (200) webhooks/s for SECONDS (20) and joins each POST's
@@ -66,7 +66,7 @@ bench_core rate_mps=0 rate_pair_per_minute=0 rate_daily_limit=0 \
 	spacing_min_seconds=0 spacing_max_seconds=0 typing=no ack_timeout_seconds=86400
 # As many connections as wapoold keeps sends in flight (max_in_flight).
 RAWC=${RAWC:-$(sed -n 's/^max_in_flight *= *//p' "$WAPOOL_CONF")}
-RAWC=${RAWC:-256}
+RAWC=${RAWC:-128}
 FAILED=0
 
 # The demo has 4 instances; the benchmark's pool has 8.

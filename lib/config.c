@@ -51,7 +51,7 @@ static const struct config_key keys[] = {
 	KEY(poll_interval_ms,	CONFIG_INT,    "200", 10, 60000),
 	KEY(claim_batch_max,	CONFIG_INT,    "500", 1, 10000),
 	KEY(lease_seconds,	CONFIG_INT,    "60", 5, 3600),
-	KEY(max_in_flight,	CONFIG_INT,    "256", 1, 10000),
+	KEY(max_in_flight,	CONFIG_INT,    "128", 1, 10000),
 	KEY(max_leases,		CONFIG_INT,    "512", 1, 100000),
 	KEY(health_interval,	CONFIG_INT,    "30", 1, 3600),
 	KEY(send_timeout_ms,	CONFIG_INT,    "15000", 100, 600000),
