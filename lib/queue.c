@@ -86,16 +86,29 @@ static const char sql_outcome[] =
     /* lease_until stays: fixed width, read only while sending (009-fixed-width-lease.sql). */
     " m.lease_owner = ''"
     " WHERE m.state = 'sending' AND m.lease_owner = ?";
-static const char sql_affinity_head[] =
-    "INSERT INTO recipient_affinity (tenant_id, recipient, instance_id) VALUES ";
-static const char sql_affinity_tail[] =
+/* [tenant_id, recipient, instance_id] per send, as JSON, like sql_outcome. */
+static const char sql_affinity[] =
+    "INSERT INTO recipient_affinity (tenant_id, recipient, instance_id)"
+    " SELECT v.tenant_id, v.recipient, v.instance_id FROM JSON_TABLE(?, '$[*]' COLUMNS("
+    " tenant_id BIGINT UNSIGNED PATH '$[0]', recipient VARCHAR(32) CHARACTER SET utf8mb4 PATH '$[1]',"
+    " instance_id BIGINT UNSIGNED PATH '$[2]')) v"
     " ON DUPLICATE KEY UPDATE instance_id = VALUES(instance_id), updated_at = NOW(6)";
 static const char sql_last_sent_head[] =
     "UPDATE instances SET last_sent_at = NOW(6) WHERE id IN (";
 /* Receipts that arrived before the send was recorded (see 004-receipts.sql). */
-static const char sql_apply_receipts_head[] =
-    "UPDATE messages m JOIN delivery_receipts r"
-    " ON r.instance_id = m.sent_instance_id AND r.gateway_message_id = m.gateway_message_id"
+/*
+ * Driven from the batch's sends ([id, instance_id, gateway id] as JSON):
+ * one primary-key probe of delivery_receipts each, and only a receipt
+ * found leads to its message.  Driven from the messages it took a probe
+ * of each table per send, and receipts rarely beat the record.
+ */
+static const char sql_apply_receipts[] =
+    "UPDATE JSON_TABLE(?, '$[*]' COLUMNS(id BIGINT UNSIGNED PATH '$[0]',"
+    " instance_id BIGINT UNSIGNED PATH '$[1]',"
+    " gateway_id VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PATH '$[2]')) v"
+    " JOIN delivery_receipts r ON r.instance_id = v.instance_id AND r.gateway_message_id = v.gateway_id"
+    " JOIN messages m ON m.id = v.id AND m.sent_instance_id = r.instance_id"
+    "   AND m.gateway_message_id = r.gateway_message_id"
     " SET m.state = r.status,"
     " m.delivered_at = IF(r.status IN ('delivered', 'read'), COALESCE(m.delivered_at, r.received_at),"
     "   m.delivered_at),"
@@ -104,7 +117,7 @@ static const char sql_apply_receipts_head[] =
     " m.row_reserve = " ROW_RESERVE_LESS("m.", "IF(r.status = 'read', 16, 8)")
     /* Guard on rank, not on 'sent' alone: a live ack may land between the two statements. */
     " WHERE ((m.state = 'sent' AND r.status IN ('delivered', 'read', 'failed'))"
-    "   OR (m.state = 'delivered' AND r.status = 'read')) AND m.id IN (";
+    "   OR (m.state = 'delivered' AND r.status = 'read'))";
 /*
  * The timers' sweeps read ids first (a consistent read: no locks) and then
  * update those rows by primary key, guarded by the state they were read
@@ -424,16 +437,24 @@ queue_write_outcomes(struct db *db, const char *owner, struct outcome *o, size_t
 static int
 queue_after_sent(struct db *db, struct outcome *o, size_t n, bool transaction)
 {
-	size_t i, j, sent = 0, ninst = 0, k = 0, total;
-	long long *ids = xcalloc(n, sizeof(*ids)), *instances = xcalloc(n, sizeof(*instances));
-	struct db_param *p;
-	struct buf sql = BUF_INIT;
+	size_t i, j, sent = 0, ninst = 0;
+	long long *instances = xcalloc(n, sizeof(*instances));
+	struct buf sends = BUF_INIT, uses = BUF_INIT;
 	int rc = DB_OK, r;
 
+	buf_putc(&sends, '[');
+	buf_putc(&uses, '[');
 	for (i = 0; i < n; i++) {
 		if (o[i].kind != OUTCOME_SENT)
 			continue;
-		ids[sent++] = o[i].message_id;
+		buf_printf(&sends, "%s[%lld,%lld,", sent ? "," : "", o[i].message_id,
+		    o[i].instance_id);
+		json_text(&sends, o[i].gateway_message_id);
+		buf_putc(&sends, ']');
+		buf_printf(&uses, "%s[%lld,", sent ? "," : "", o[i].tenant_id);
+		json_text(&uses, o[i].recipient);
+		buf_printf(&uses, ",%lld]", o[i].instance_id);
+		sent++;
 		/* A batch goes through a handful of instances: one id each. */
 		for (j = 0; j < ninst && instances[j] != o[i].instance_id; j++)
 			;
@@ -442,41 +463,19 @@ queue_after_sent(struct db *db, struct outcome *o, size_t n, bool transaction)
 	}
 	if (sent == 0)
 		goto out;
-	/*
-	 * Padded like the other batch statements, with copies of the last row
-	 * (an upsert of the same row twice changes nothing): one statement per
-	 * count of sends cached up to 256 prepared statements per connection,
-	 * 1.8 MB of wapoold's 8 MB heap (massif).
-	 */
-	total = padded(sent);
-	p = xcalloc(3 * total, sizeof(*p));
-	buf_puts(&sql, sql_affinity_head);
-	for (i = 0; i < n; i++) {
-		if (o[i].kind != OUTCOME_SENT)
-			continue;
-		buf_puts(&sql, k ? ",(?,?,?)" : "(?,?,?)");
-		p[k++] = DB_INT(o[i].tenant_id);
-		p[k++] = DB_TEXT(o[i].recipient);
-		p[k++] = DB_INT(o[i].instance_id);
-	}
-	for (j = sent; j < total; j++, k += 3) {
-		buf_puts(&sql, ",(?,?,?)");
-		p[k] = p[k - 3];
-		p[k + 1] = p[k - 2];
-		p[k + 2] = p[k - 1];
-	}
-	buf_puts(&sql, sql_affinity_tail);
+	buf_putc(&sends, ']');
+	buf_putc(&uses, ']');
 	/* Best effort: a lost affinity only loses stickiness, never a message. */
-	r = db_exec(db, sql.ptr, p, k, NULL, NULL);
-	free(p);
-	if (r != DB_OK) {
+	if ((r = db_exec(db, sql_affinity, (struct db_param[]){ DB_BLOB(uses.ptr, uses.len) }, 1,
+	    NULL, NULL)) != DB_OK) {
 		if (transaction) {
 			rc = r;
 			goto out;
 		}
 		log_warnx("queue: recipient affinity not written: %s", db_error(db));
 	}
-	if ((r = update_ids(db, sql_apply_receipts_head, NULL, 0, ids, sent, NULL)) != DB_OK) {
+	if ((r = db_exec(db, sql_apply_receipts, (struct db_param[]){
+	    DB_BLOB(sends.ptr, sends.len) }, 1, NULL, NULL)) != DB_OK) {
 		if (transaction) {
 			rc = r;
 			goto out;
@@ -491,8 +490,8 @@ queue_after_sent(struct db *db, struct outcome *o, size_t n, bool transaction)
 		log_warnx("queue: last_sent_at not written: %s", db_error(db));
 	}
 out:
-	buf_free(&sql);
-	free(ids);
+	buf_free(&sends);
+	buf_free(&uses);
 	free(instances);
 	return rc;
 }
